@@ -1,0 +1,298 @@
+"""The Gradio app: plain handler functions over mnist_core, then the Blocks, then launch."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from mnist_core import DEFAULT_MODEL, InputError, list_models
+from mnist_core.jobs import JobBusyError, JobState, RetrainJobs
+from mnist_core.models import get_spec
+from mnist_core.predict import Prediction, PredictorCache
+from mnist_core.train import TrainConfig
+from mnist_core.weights import WeightsError
+
+TOP_K = 3
+CANVAS = 320  # px; a digit drawn across most of it with a 22 px brush has MNIST's stroke-to-size ratio
+BRUSH = 22
+SEEN_ZOOM = 8  # the 28x28 image is shown as 224x224 with square pixels
+
+# The sketchpad starts with no tool selected ("select the draw tool to start"). A digit pad's only
+# job is drawing, so select the brush as soon as the editor appears (and again if it is re-rendered).
+ARM_BRUSH_JS = """
+() => {
+  const arm = () => {
+    const pad = document.querySelector('#draw-pad');
+    if (!pad) return;
+    const brush = pad.querySelector('button[aria-label="Brush"]');
+    if (brush && !brush.dataset.armed) { brush.dataset.armed = '1'; brush.click(); }
+  };
+  new MutationObserver(arm).observe(document.body, {childList: true, subtree: true});
+  arm();
+}
+"""
+
+
+@dataclass
+class AppConfig:
+    weights_dir: str | None = None
+    data_root: str | None = None
+    allow_retrain: bool = True
+    train_limit: int = 0  # retrain on only the first N images (tests); 0 means all of MNIST
+    retrain_disabled_reason: str = ""
+
+
+# --- handlers: values in, values out ---------------------------------------------------------------
+
+
+def _label(pred: Prediction) -> dict[str, float]:
+    return {str(d): p for d, p in pred.top_k(TOP_K)}
+
+
+def _seen(image: np.ndarray) -> np.ndarray:
+    big = np.kron(image, np.ones((SEEN_ZOOM, SEEN_ZOOM), np.float32))
+    return (big * 255).astype(np.uint8)
+
+
+def _verdict(pred: Prediction) -> str:
+    if pred.uncertain:
+        return f"**Not sure.** Best guess {pred.digit} at {pred.confidence:.0%}: this may not be a digit."
+    return f"**{pred.digit}** ({pred.confidence:.1%}, model `{pred.model}`)"
+
+
+def sketch_image(value: dict | np.ndarray | None) -> np.ndarray | None:
+    """The drawing in a sketchpad value: the composite, else the first layer."""
+    if value is None or isinstance(value, np.ndarray):
+        return value
+    for key in ("composite", "background"):
+        if value.get(key) is not None:
+            return value[key]
+    layers = [layer for layer in value.get("layers") or [] if layer is not None]
+    return layers[0] if layers else None
+
+
+def _upload(source):
+    """An uploaded file's bytes: errors then name "the uploaded data", not a server temp path."""
+    return Path(source).read_bytes() if isinstance(source, (str, Path)) else source
+
+
+def make_handlers(cache: PredictorCache):
+    def show(source, model: str):
+        """(label, seen image, verdict) for the UI; input problems become a message, never a crash."""
+        if source is None:
+            return None, None, "Draw a digit (or upload a photo) to see what the model reads."
+        try:
+            pred = cache.get(model or DEFAULT_MODEL).predict(_upload(source))
+        except InputError as exc:
+            return None, None, f"No digit to read: {exc}."
+        except (WeightsError, ValueError) as exc:
+            return None, None, f"Model problem: {exc}"
+        return _label(pred), _seen(pred.image), _verdict(pred)
+
+    def on_draw(value, model):
+        return show(sketch_image(value), model)
+
+    def api_predict(image: str | None, model: str | None) -> dict[str, float]:
+        """Image file + model name -> top-k probabilities (the /predict endpoint)."""
+        if image is None:
+            raise gr.Error("no image was sent")
+        try:
+            return _label(cache.get(model or DEFAULT_MODEL).predict(_upload(image)))
+        except (InputError, WeightsError, ValueError) as exc:
+            raise gr.Error(str(exc)) from None
+
+    return show, on_draw, api_predict
+
+
+def model_choices(cache: PredictorCache) -> list[tuple[str, str]]:
+    out = []
+    for name in list_models():
+        acc = cache.accuracy(name)
+        out.append((f"{name} ({acc:.2%})" if acc is not None else f"{name} (no weights)", name))
+    return out
+
+
+def job_view(state: JobState) -> tuple[str, pd.DataFrame]:
+    """Status text and the per-epoch curves for a job snapshot."""
+    rows = []
+    for p in state.history:
+        rows += [
+            {"epoch": p.epoch, "accuracy": p.accuracy, "curve": "train"},
+            {"epoch": p.epoch, "accuracy": p.test_accuracy, "curve": "test"},
+        ]
+    df = pd.DataFrame(rows, columns=["epoch", "accuracy", "curve"])
+    if state.status == "idle":
+        return "No training has run on this server yet.", df
+    lines = [f"**{state.model}**: {state.status}. {state.message}"]
+    if state.last is not None:
+        p = state.last
+        lines.append(
+            f"epoch {p.epoch}/{p.epochs}, step {p.step}/{p.steps_per_epoch}, loss {p.loss:.4f}, "
+            f"train accuracy {p.accuracy:.2%}"
+        )
+    timing = f"elapsed {state.elapsed:.0f} s"
+    if state.remaining is not None:
+        timing += f", about {state.remaining:.0f} s left"
+    lines.append(timing)
+    if state.test_accuracy is not None and state.previous_accuracy is not None:
+        lines.append(f"test accuracy {state.test_accuracy:.2%} (previous weights: {state.previous_accuracy:.2%})")
+    return "\n\n".join(lines), df
+
+
+# --- the Blocks ------------------------------------------------------------------------------------
+
+
+def build_demo(config: AppConfig | None = None) -> gr.Blocks:
+    config = config or AppConfig()
+    cache = PredictorCache(config.weights_dir)
+    jobs = RetrainJobs(config.weights_dir, config.data_root, on_finished=cache.put)
+    show, on_draw, api_predict = make_handlers(cache)
+
+    with gr.Blocks(title="mnist-canvas: handwritten digit recognition") as demo:
+        gr.Markdown("# mnist-canvas\nDraw a digit, or upload a photo of one, and see what a neural network reads.")
+        model = gr.Dropdown(model_choices(cache), value=DEFAULT_MODEL, label="Model (MNIST test accuracy)")
+        with gr.Tabs():
+            with gr.Tab("Draw", id="draw"):
+                with gr.Row():
+                    pad = gr.Sketchpad(
+                        type="numpy",
+                        image_mode="RGBA",
+                        canvas_size=(CANVAS, CANVAS),
+                        fixed_canvas=True,
+                        brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=BRUSH),
+                        layers=False,
+                        transforms=(),
+                        label="Draw one digit, large",
+                        elem_id="draw-pad",
+                    )
+                    with gr.Column():
+                        draw_label = gr.Label(num_top_classes=TOP_K, label="Prediction", elem_id="draw-label")
+                        draw_verdict = gr.Markdown(elem_id="draw-verdict")
+                        draw_seen = gr.Image(label="What the model sees (28x28)", interactive=False, height=224,
+                                             elem_id="draw-seen")  # fmt: skip
+            with gr.Tab("Upload", id="upload"):
+                with gr.Row():
+                    photo = gr.Image(type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"],
+                                     label="A photo or scan of one handwritten digit", elem_id="upload-image")  # fmt: skip
+                    with gr.Column():
+                        up_label = gr.Label(num_top_classes=TOP_K, label="Prediction", elem_id="upload-label")
+                        up_verdict = gr.Markdown(elem_id="upload-verdict")
+                        up_seen = gr.Image(label="What the model sees (28x28)", interactive=False, height=224)
+            with gr.Tab("Retrain", id="retrain"):
+                if not config.allow_retrain:
+                    gr.Markdown(f"Retraining is disabled on this server: {config.retrain_disabled_reason}")
+                with gr.Row():
+                    rt_model = gr.Dropdown(list_models(), value="cnn_small", label="Model to retrain")
+                    rt_epochs = gr.Slider(1, 30, value=2, step=1, label="Epochs")
+                    rt_lr = gr.Number(value=get_spec("cnn_small").recipe["lr"], label="Peak learning rate")
+                    rt_batch = gr.Dropdown([64, 128, 256, 512], value=256, label="Batch size")
+                with gr.Row():
+                    rt_start = gr.Button("Start retraining", variant="primary", interactive=config.allow_retrain)
+                    rt_cancel = gr.Button("Cancel", interactive=config.allow_retrain)
+                rt_status = gr.Markdown(elem_id="retrain-status")
+                rt_plot = gr.LinePlot(x="epoch", y="accuracy", color="curve", label="Accuracy per epoch",
+                                      y_lim=[0.9, 1.0])  # fmt: skip
+
+        inputs_draw = [pad, model]
+        pad.change(on_draw, inputs_draw, [draw_label, draw_seen, draw_verdict], trigger_mode="always_last",
+                   api_visibility="private")  # fmt: skip
+        photo.change(show, [photo, model], [up_label, up_seen, up_verdict], api_visibility="private")
+        model.change(on_draw, inputs_draw, [draw_label, draw_seen, draw_verdict], api_visibility="private")
+        model.change(show, [photo, model], [up_label, up_seen, up_verdict], api_visibility="private")
+        # /predict takes any file: the core decodes it, so a bad file gets the core's clear error
+        api_file = gr.File(visible=False, type="filepath")
+        gr.Button(visible=False).click(api_predict, [api_file, model], up_label, api_name="predict")
+        demo.load(None, js=ARM_BRUSH_JS)
+
+        def on_model_pick(name: str):
+            recipe = TrainConfig.for_model(name)
+            return gr.update(value=min(recipe.epochs, 30)), recipe.lr, recipe.batch_size
+
+        rt_model.change(on_model_pick, rt_model, [rt_epochs, rt_lr, rt_batch], api_visibility="private")
+
+        def retrain(name: str, epochs: float, lr: float, batch: int, progress=gr.Progress()):
+            """Start a job (or join the running one) and stream its progress until it ends."""
+            if not config.allow_retrain:
+                raise gr.Error(f"retraining is disabled: {config.retrain_disabled_reason}")
+            note = ""
+            try:
+                cfg = TrainConfig.for_model(name, epochs=int(epochs), lr=float(lr), batch_size=int(batch),
+                                            limit=config.train_limit)  # fmt: skip
+                jobs.start(name, cfg, previous_accuracy=cache.accuracy(name))
+            except JobBusyError as exc:
+                note = f"{exc}; showing its progress instead of starting another.\n\n"
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from None
+            while True:
+                state = jobs.snapshot()
+                progress(state.fraction, desc=f"{state.model}: {state.status}")
+                text, df = job_view(state)
+                yield note + text, df
+                if not state.running:
+                    break
+                jobs.wait(timeout=0.5)
+
+        rt_start.click(retrain, [rt_model, rt_epochs, rt_lr, rt_batch], [rt_status, rt_plot], api_name="retrain",
+                       concurrency_limit=4)  # fmt: skip
+
+        def cancel():
+            return "Cancelling..." if jobs.cancel() else "No training is running."
+
+        rt_cancel.click(cancel, None, rt_status, api_name="cancel_retrain", queue=False)
+        demo.load(lambda: gr.update(choices=model_choices(cache)), None, model, api_visibility="private")
+    demo.jobs = jobs  # for tests and callers that want to inspect the job
+    return demo
+
+
+# --- launch ----------------------------------------------------------------------------------------
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="mnist-demo", description="Serve the mnist-canvas Gradio app.")
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    p.add_argument("--share", action="store_true", help="also serve through a public *.gradio.live link")
+    p.add_argument("--auth", metavar="USER:PASS", help="require this login")
+    p.add_argument("--allow-retrain", action="store_true", help="allow retraining on a public or shared server")
+    p.add_argument("--weights-dir", help="folder of weights files (default: $MNIST_WEIGHTS, else weights/)")
+    p.add_argument("--data-root", help="MNIST folder for retraining (default: $MNIST_DATA, else the user cache)")
+    return p.parse_args(argv)
+
+
+def config_from_args(args: argparse.Namespace) -> AppConfig:
+    public = args.share or not _is_loopback(args.host)
+    allow = not public or bool(args.auth) or args.allow_retrain
+    reason = "" if allow else "this server is public; start it with --auth USER:PASS or --allow-retrain to enable it"
+    return AppConfig(args.weights_dir, args.data_root, allow, reason)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    auth = None
+    if args.auth:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            print("error: --auth takes USER:PASS", file=sys.stderr)
+            return 2
+        auth = (user, password)
+    demo = build_demo(config_from_args(args))
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth, max_file_size="10mb")
+    return 0

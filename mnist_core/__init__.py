@@ -1,0 +1,26 @@
+"""mnist-canvas core: preprocessing, model registry, data, training, weights, prediction.
+
+Never imports gradio. Importing it loads nothing and downloads nothing.
+"""
+
+import os as _os
+
+# On 2 vCPUs, OpenMP's default busy-wait with 2 threads stalls intermittently (epochs 10-20x slower,
+# measured: see bench/train_speed.py); passive waiting ran steadily. Read when torch loads, so set first.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .models import DEFAULT_MODEL, create_model, list_models  # noqa: E402
+from .predict import Prediction, Predictor  # noqa: E402
+from .preprocess import InputError, NoInkError, preprocess, to_mnist  # noqa: E402
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "InputError",
+    "NoInkError",
+    "Prediction",
+    "Predictor",
+    "create_model",
+    "list_models",
+    "preprocess",
+    "to_mnist",
+]

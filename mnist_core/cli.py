@@ -1,0 +1,161 @@
+"""Console scripts: mnist-train, mnist-eval, mnist-predict. They parse, call the core, and print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .data import DatasetNotFoundError, load_mnist, train_val_split
+from .models import DEFAULT_MODEL, get_spec, list_models
+from .predict import Predictor
+from .preprocess import InputError
+from .train import Progress, TrainConfig, TrainingCancelled, evaluate, train
+from .weights import WeightsError, save_weights, weights_path
+
+
+def _model_arg(value: str) -> str:
+    try:
+        get_spec(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights-dir", help="folder of weights files (default: $MNIST_WEIGHTS, else the shipped weights/)")
+
+
+def _fail(msg: str, code: int = 2) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return code
+
+
+# --- mnist-train ----------------------------------------------------------------------------------
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="mnist-train", description="Train a registered model on MNIST and save its weights.")
+    p.add_argument("--model", required=True, type=_model_arg, help=f"one of: {', '.join(list_models())}")
+    p.add_argument("--epochs", type=int, help="default: the model's recipe")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--val-size", type=int, help="hold out this many training images and report accuracy on them")
+    p.add_argument("--limit", type=int, help="train on only the first N images (a quick smoke run)")
+    p.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA, else ~/.cache/mnist-canvas)")
+    p.add_argument("--out", help="weights file to write (default: <weights-dir>/<model>.safetensors)")
+    _common(p)
+    args = p.parse_args(argv)
+    try:
+        cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                    seed=args.seed, val_size=args.val_size, limit=args.limit)  # fmt: skip
+    except ValueError as exc:
+        return _fail(str(exc))
+    out = Path(args.out) if args.out else weights_path(args.model, args.weights_dir)
+    try:
+        full = load_mnist(args.data_root, train=True)
+        test = load_mnist(args.data_root, train=False)
+    except DatasetNotFoundError as exc:
+        return _fail(str(exc))
+    train_split, val_split = train_val_split(full, cfg.val_size, cfg.seed)
+    # with a validation split the per-epoch curve is on it, so recipes are chosen without the test set
+    monitor = val_split if cfg.val_size else test
+    from tqdm import tqdm
+
+    bar = tqdm(total=cfg.epochs, unit="epoch", desc=args.model, file=sys.stderr, dynamic_ncols=True)
+
+    def on_progress(pr: Progress) -> None:
+        bar.n = round(pr.fraction * cfg.epochs, 3)
+        post = {"loss": f"{pr.loss:.4f}", "train": f"{pr.accuracy:.4f}"}
+        if pr.kind == "epoch":
+            post["val" if cfg.val_size else "test"] = f"{pr.test_accuracy:.4f}"
+        bar.set_postfix(post, refresh=True)
+
+    try:
+        result = train(args.model, train_split, monitor, cfg, on_progress=on_progress)
+    except (KeyboardInterrupt, TrainingCancelled):
+        bar.close()
+        return _fail(f"training interrupted; {out} was not changed", 130)
+    bar.close()
+    test_acc, _ = evaluate(result.model, test) if cfg.val_size else (result.test_accuracy, None)
+    save_weights(result.model, args.model, out, test_accuracy=test_acc, epochs=cfg.epochs,
+                 train_config=cfg.to_dict(), train_seconds=result.seconds)  # fmt: skip
+    summary = {"model": args.model, "test_accuracy": test_acc, "seconds": round(result.seconds, 1), "out": str(out)}
+    if cfg.val_size:
+        summary["val_accuracy"] = result.test_accuracy
+    print(json.dumps(summary))
+    return 0
+
+
+# --- mnist-eval -----------------------------------------------------------------------------------
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="mnist-eval", description="Accuracy of shipped weights on the MNIST test set.")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--model", type=_model_arg, default=None, help=f"default: {DEFAULT_MODEL}")
+    g.add_argument("--all", action="store_true", help="every registered model")
+    p.add_argument("--data-root")
+    p.add_argument("--json", action="store_true", help="one JSON object per model")
+    _common(p)
+    args = p.parse_args(argv)
+    names = list_models() if args.all else [args.model or DEFAULT_MODEL]
+    try:
+        test = load_mnist(args.data_root, train=False)
+    except DatasetNotFoundError as exc:
+        return _fail(str(exc))
+    code = 0
+    for name in names:
+        try:
+            pred = Predictor.load(name, args.weights_dir)
+        except WeightsError as exc:
+            print(json.dumps({"model": name, "error": str(exc)}) if args.json else f"{name}: {exc}")
+            code = 1
+            continue
+        acc, _ = evaluate(pred.model, test)
+        if args.json:
+            print(json.dumps({"model": name, "accuracy": round(acc, 6), "n": len(test)}), flush=True)
+        else:
+            print(f"{name:24s} {acc * 100:6.2f}%  (n={len(test)})", flush=True)
+    return code
+
+
+# --- mnist-predict --------------------------------------------------------------------------------
+
+
+def predict_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="mnist-predict", description="Recognize the handwritten digit in each image.")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--model", type=_model_arg, default=DEFAULT_MODEL)
+    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--json", action="store_true", help="one JSON object per input line, in input order")
+    _common(p)
+    args = p.parse_args(argv)
+    if not 1 <= args.top_k <= 10:
+        return _fail("--top-k must be between 1 and 10")
+    try:
+        predictor = Predictor.load(args.model, args.weights_dir)
+    except WeightsError as exc:
+        return _fail(str(exc))
+    code = 0
+    for path in args.images:  # one at a time: a bad file costs only its own line
+        try:
+            pred = predictor.predict(path)
+        except InputError as exc:
+            code = 1
+            line = {"path": path, "error": str(exc)}
+            print(json.dumps(line) if args.json else f"{path}: error: {exc}", flush=True)
+            continue
+        if args.json:
+            print(json.dumps(pred.to_json(path, args.top_k)), flush=True)
+        else:
+            top = ", ".join(f"{d}: {p:.1%}" for d, p in pred.top_k(args.top_k))
+            label = "not sure" if pred.uncertain else str(pred.digit)
+            print(f"{path}: {label}  ({top})", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(predict_main())

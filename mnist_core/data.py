@@ -1,0 +1,125 @@
+"""MNIST as in-memory tensors, plus batch augmentation as pure functions.
+
+The whole dataset is 55 MB of uint8, so it lives in memory and batches are index
+slices: a DataLoader over it would only add per-sample Python overhead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+DATA_ENV = "MNIST_DATA"
+
+
+class DatasetNotFoundError(RuntimeError):
+    """MNIST is not under the data root and could not be downloaded."""
+
+
+def default_data_root() -> Path:
+    """The user cache folder, e.g. ~/.cache/mnist-canvas (XDG_CACHE_HOME honoured)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "mnist-canvas"
+
+
+def resolve_data_root(root: str | os.PathLike | None = None) -> Path:
+    """An explicit root, else $MNIST_DATA, else the user cache folder."""
+    if root:
+        return Path(root).expanduser()
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser()
+    return default_data_root()
+
+
+@dataclass(frozen=True)
+class Split:
+    """Images as uint8 (N, 28, 28) and labels as int64 (N,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: torch.Tensor | slice) -> "Split":
+        return Split(self.images[index], self.labels[index])
+
+
+def load_mnist(root: str | os.PathLike | None = None, train: bool = True, download: bool = True) -> Split:
+    """Load one MNIST split into memory, downloading it into `root` if it is missing."""
+    from torchvision.datasets import MNIST  # torchvision is slow to import; only the data path needs it
+
+    path = resolve_data_root(root)
+    try:
+        ds = MNIST(str(path), train=train, download=download)
+    except (RuntimeError, OSError) as exc:  # torchvision raises RuntimeError when not found / not downloadable
+        raise DatasetNotFoundError(
+            f"MNIST was not found in {path} and could not be downloaded ({exc}). "
+            f"Put the raw files in {path}/MNIST/raw, or point --data-root or ${DATA_ENV} at a folder that has them."
+        ) from exc
+    return Split(ds.data.clone(), ds.targets.clone())
+
+
+def train_val_split(split: Split, val_size: int, seed: int = 0) -> tuple[Split, Split]:
+    """A fixed random hold-out from the training set, for choosing recipes without the test set."""
+    if val_size <= 0:
+        return split, Split(split.images[:0], split.labels[:0])
+    perm = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
+    return split.subset(perm[val_size:]), split.subset(perm[:val_size])
+
+
+# --- augmentation: pure functions over a (B, 1, 28, 28) float batch -------------------------------
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    rotate_deg: float = 12.0  # people tilt digits; MNIST itself varies about +-10 degrees
+    scale: float = 0.12  # +-12% size, on top of the 20x20 fit
+    shear: float = 0.2  # slant, as in cursive-leaning writers
+    translate_px: float = 2.5  # centre of mass is centred, but not exactly
+    thickness_p: float = 0.3  # fraction of the batch made thinner or thicker (pens differ)
+
+
+def random_affine(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator | None = None) -> torch.Tensor:
+    """Rotate, scale, shear and shift each image of the batch by its own random amount."""
+    b = x.shape[0]
+
+    def u(lo: float, hi: float) -> torch.Tensor:
+        return torch.rand(b, generator=gen) * (hi - lo) + lo
+
+    angle = u(-cfg.rotate_deg, cfg.rotate_deg) * math.pi / 180
+    scale = 1 + u(-cfg.scale, cfg.scale)
+    shear = u(-cfg.shear, cfg.shear)
+    tx = u(-cfg.translate_px, cfg.translate_px) * 2 / x.shape[-1]
+    ty = u(-cfg.translate_px, cfg.translate_px) * 2 / x.shape[-2]
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    # inverse map (output -> input coordinates), as affine_grid expects
+    theta = torch.stack(
+        [torch.stack([cos, -sin + shear * cos, tx], 1), torch.stack([sin, cos + shear * sin, ty], 1)], 1
+    )
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def random_thickness(x: torch.Tensor, p: float, gen: torch.Generator | None = None) -> torch.Tensor:
+    """Dilate or erode a random part of the batch by one pixel (grey-level max/min filter)."""
+    if p <= 0:
+        return x
+    r = torch.rand(x.shape[0], generator=gen)
+    thick = F.max_pool2d(x, 3, stride=1, padding=1)
+    thin = -F.max_pool2d(-x, 3, stride=1, padding=1)
+    # erosion of a thin digit can erase it; keep at least the original's brightest core
+    thin = torch.maximum(thin, x * 0.5)
+    pick = r.view(-1, 1, 1, 1)
+    out = torch.where(pick < p / 2, thick, x)
+    return torch.where((pick >= p / 2) & (pick < p), thin, out)
+
+
+def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator | None = None) -> torch.Tensor:
+    """The training augmentation, on a [0, 1] batch (before normalization)."""
+    return random_affine(random_thickness(x, cfg.thickness_p, gen), cfg, gen)

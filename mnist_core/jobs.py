@@ -1,0 +1,126 @@
+"""Retraining as a background job: one at a time, cancellable, progress as snapshots.
+
+The app (or any other caller) starts a job and polls `snapshot()`; training runs in its own
+thread, off the request path. When it finishes, the new weights are evaluated on the test set
+and written atomically, and only then handed to `on_finished`: until that moment the previous
+weights stay in use, and a failed or cancelled job leaves them untouched.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from .data import Split, load_mnist
+from .predict import Predictor
+from .train import Progress, TrainConfig, TrainingCancelled, evaluate, train
+from .weights import save_weights, weights_path
+
+
+@dataclass(frozen=True)
+class JobState:
+    model: str = ""
+    status: str = "idle"  # idle | loading | training | saving | done | failed | cancelled
+    message: str = ""
+    fraction: float = 0.0
+    started: float = 0.0
+    history: tuple[Progress, ...] = ()  # one entry per finished epoch
+    last: Progress | None = None
+    test_accuracy: float | None = None
+    previous_accuracy: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("loading", "training", "saving")
+
+    @property
+    def elapsed(self) -> float:
+        return time.time() - self.started if self.started else 0.0
+
+    @property
+    def remaining(self) -> float | None:
+        if not self.running or self.fraction <= 0.01:
+            return None
+        return self.elapsed * (1 - self.fraction) / self.fraction
+
+
+class JobBusyError(RuntimeError):
+    """A training job is already running on this server."""
+
+
+@dataclass
+class RetrainJobs:
+    """At most one training job per instance (one instance per server)."""
+
+    weights_dir: Path | str | None = None
+    data_root: Path | str | None = None
+    on_finished: Callable[[str, Predictor], None] | None = None
+    _state: JobState = field(default_factory=JobState)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cancel: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _data: tuple[Split, Split] | None = None
+
+    def snapshot(self) -> JobState:
+        return self._state
+
+    def _set(self, **changes) -> None:
+        self._state = replace(self._state, **changes)
+
+    def start(self, model: str, config: TrainConfig, previous_accuracy: float | None = None) -> JobState:
+        """Start a job, or raise JobBusyError (with the running job's state) if one is running."""
+        with self._lock:
+            if self._state.running:
+                raise JobBusyError(f"a training job for {self._state.model} is already running")
+            self._cancel.clear()
+            self._state = JobState(model=model, status="loading", message="loading MNIST", started=time.time(),
+                                   previous_accuracy=previous_accuracy)  # fmt: skip
+            self._thread = threading.Thread(target=self._run, args=(model, config), name="retrain", daemon=True)
+            self._thread.start()
+            return self._state
+
+    def cancel(self) -> bool:
+        """Ask the running job to stop; it stops at its next step (well under a second)."""
+        if not self._state.running:
+            return False
+        self._cancel.set()
+        return True
+
+    def wait(self, timeout: float | None = None) -> JobState:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._state
+
+    def _load(self) -> tuple[Split, Split]:
+        if self._data is None:  # MNIST is loaded once per server and kept: 55 MB
+            self._data = (load_mnist(self.data_root, train=True), load_mnist(self.data_root, train=False))
+        return self._data
+
+    def _run(self, model: str, config: TrainConfig) -> None:
+        try:
+            train_split, test_split = self._load()
+            self._set(status="training", message="training")
+
+            def on_progress(p: Progress) -> None:
+                hist = self._state.history + ((p,) if p.kind == "epoch" else ())
+                self._set(fraction=p.fraction, last=p, history=hist)
+
+            result = train(model, train_split, test_split, config, on_progress, should_stop=self._cancel.is_set)
+            self._set(status="saving", message="evaluating and saving")
+            acc, _ = evaluate(result.model, test_split)
+            path = weights_path(model, self.weights_dir)
+            info = save_weights(result.model, model, path, test_accuracy=acc, epochs=config.epochs,
+                                train_config=config.to_dict(), train_seconds=result.seconds)  # fmt: skip
+            if self.on_finished is not None:
+                self.on_finished(model, Predictor(result.model, model, info))
+            self._set(status="done", fraction=1.0, test_accuracy=acc,
+                      message=f"done: {acc:.2%} on the 10,000 test images; saved to {path.name} and now in use")  # fmt: skip
+        except TrainingCancelled:
+            self._set(status="cancelled", message="cancelled; the previous weights are still in use")
+        except Exception as exc:  # the job must end in a state the UI can show, whatever went wrong
+            traceback.print_exc()
+            self._set(status="failed", message=f"failed: {exc}")

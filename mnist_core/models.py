@@ -1,0 +1,149 @@
+"""The model registry: every architecture by name, with the recipe its shipped weights were trained with.
+
+`create_model(name)` builds one, `list_models()` drives the app's selector, the CLI's `--all`
+and the tests. A weights file stores its model's name, so loading never needs the class copied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    factory: Callable[[], nn.Module]
+    description: str
+    # TrainConfig overrides that reproduce the shipped weights: `mnist-train --model NAME` uses them
+    recipe: dict[str, Any] = field(default_factory=dict)
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+DEFAULT_MODEL = "cnn"
+
+
+def register_model(name: str, description: str, **recipe: Any) -> Callable[[Callable[[], nn.Module]], Callable[[], nn.Module]]:
+    def wrap(factory: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is registered twice")
+        _REGISTRY[name] = ModelSpec(name, factory, description, recipe)
+        return factory
+
+    return wrap
+
+
+def list_models() -> list[str]:
+    return list(_REGISTRY)
+
+
+def get_spec(name: str) -> ModelSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(_REGISTRY)}") from None
+
+
+def create_model(name: str) -> nn.Module:
+    return get_spec(name).factory()
+
+
+# --- the tutorial MLPs, with logits out (the loss applies log-softmax) ---------------------------
+
+
+def mlp(*sizes: int, dropout: float = 0.0) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.Flatten()]
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:  # no activation on the logits: ReLU there clips negative evidence
+            layers.append(nn.ReLU())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+# light augmentation: a fully connected net has no shift invariance, and drawn digits are never exactly centred
+_MLP_RECIPE = dict(epochs=30, optimizer="adamw", lr=2e-3, weight_decay=1e-4, batch_size=128, augment=True)
+
+
+@register_model("mlp_128", "MLP 784-128-10", **_MLP_RECIPE)
+def mlp_128() -> nn.Module:
+    return mlp(784, 128, 10)
+
+
+@register_model("mlp_128_256_dropout", "MLP 784-128-256-10, dropout 0.5", **_MLP_RECIPE)
+def mlp_128_256_dropout() -> nn.Module:
+    return mlp(784, 128, 256, 10, dropout=0.5)
+
+
+@register_model("mlp_256_128", "MLP 784-256-128-10", **_MLP_RECIPE)
+def mlp_256_128() -> nn.Module:
+    return mlp(784, 256, 128, 10)
+
+
+@register_model("mlp_deep", "MLP 784-512-256-256-128-64-10", **_MLP_RECIPE)
+def mlp_deep() -> nn.Module:
+    return mlp(784, 512, 256, 256, 128, 64, 10)
+
+
+# --- convolutional ------------------------------------------------------------------------------
+
+
+@register_model("lenet5", "LeNet-5 (ReLU, max-pool)", epochs=20, optimizer="adamw", lr=2e-3, weight_decay=1e-4, augment=True)
+def lenet5() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # 28 -> 14
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),  # 14 -> 10 -> 5
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, 10),
+    )  # fmt: skip
+
+
+def conv_bn(cin: int, cout: int, k: int = 3) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+@register_model(
+    "cnn",
+    "CNN 32-64-128 with batch norm, trained with augmentation (our most accurate)",
+    epochs=18, optimizer="sgd", lr=0.1, weight_decay=5e-4, batch_size=128, label_smoothing=0.1, augment=True,
+)  # fmt: skip
+def cnn() -> nn.Module:
+    return nn.Sequential(
+        *conv_bn(1, 32, 5), nn.MaxPool2d(2),  # 28 -> 14; a 5x5 first layer is cheap with one input channel
+        *conv_bn(32, 64), *conv_bn(64, 64), nn.MaxPool2d(2),  # -> 7
+        *conv_bn(64, 128), *conv_bn(128, 128), nn.MaxPool2d(2),  # -> 3
+        nn.Flatten(), nn.Dropout(0.3), nn.Linear(128 * 3 * 3, 10),
+    )  # fmt: skip
+
+
+@register_model(
+    "cnn_small",
+    "small CNN 16-32-64 with batch norm: fastest to train (the Retrain tab's quick option)",
+    epochs=2, optimizer="sgd", lr=0.2, weight_decay=5e-4, batch_size=256, label_smoothing=0.1,
+)  # fmt: skip
+def cnn_small() -> nn.Module:
+    return nn.Sequential(
+        *conv_bn(1, 16, 5), nn.MaxPool2d(2),  # -> 14
+        *conv_bn(16, 32), nn.MaxPool2d(2),  # -> 7
+        *conv_bn(32, 64), nn.MaxPool2d(2),  # -> 3
+        nn.Flatten(), nn.Linear(64 * 3 * 3, 10),
+    )  # fmt: skip
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def describe(name: str) -> str:
+    return get_spec(name).description
+
+
+def input_example(batch: int = 2) -> torch.Tensor:
+    return torch.zeros(batch, 1, 28, 28)

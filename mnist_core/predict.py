@@ -1,0 +1,135 @@
+"""Top-k prediction for one image or a batch, through the one preprocessing path."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .models import DEFAULT_MODEL
+from .preprocess import ImageSource, InputError, normalize, to_mnist
+from .weights import WeightsError, WeightsInfo, load_weights, read_info, weights_path
+
+# Below this top-1 probability the answer is shown as "not sure" rather than as a digit.
+UNCERTAIN_BELOW = 0.6
+
+
+@dataclass(frozen=True)
+class Prediction:
+    digit: int
+    confidence: float
+    probabilities: np.ndarray  # (10,), sums to 1
+    image: np.ndarray  # (28, 28) float in [0, 1]: what the model saw
+    model: str
+
+    @property
+    def uncertain(self) -> bool:
+        return self.confidence < UNCERTAIN_BELOW
+
+    def top_k(self, k: int = 3) -> list[tuple[int, float]]:
+        order = np.argsort(-self.probabilities, kind="stable")[: max(1, min(k, 10))]
+        return [(int(d), float(self.probabilities[d])) for d in order]
+
+    def to_json(self, path: str, k: int = 3) -> dict:
+        """One line of `mnist-predict --json`."""
+        out = {
+            "path": path,
+            "digit": self.digit,
+            "confidence": round(self.confidence, 6),
+            "top_k": [{"digit": d, "probability": round(p, 6)} for d, p in self.top_k(k)],
+            "model": self.model,
+        }
+        if self.uncertain:
+            out["uncertain"] = True
+        return out
+
+
+class Predictor:
+    """A model in eval mode plus its name and weights metadata."""
+
+    def __init__(self, model: nn.Module, name: str, info: WeightsInfo | None = None):
+        self.model = model.eval()
+        self.name = name
+        self.info = info
+
+    @classmethod
+    def load(cls, name: str = DEFAULT_MODEL, weights_dir: str | os.PathLike | None = None) -> "Predictor":
+        model, info = load_weights(weights_path(name, weights_dir))
+        return cls(model, info.model, info)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike | Path) -> "Predictor":
+        model, info = load_weights(path)
+        return cls(model, info.model, info)
+
+    @torch.no_grad()
+    def probabilities(self, images: np.ndarray | torch.Tensor) -> np.ndarray:
+        """(B, 28, 28) [0, 1] MNIST-format images -> (B, 10) softmax probabilities."""
+        x = torch.as_tensor(np.asarray(images, np.float32)).reshape(-1, 1, 28, 28)
+        return torch.softmax(self.model(normalize(x)), dim=1).numpy()
+
+    def predict(self, source: ImageSource) -> Prediction:
+        """Raises InputError for an unreadable image or one without ink."""
+        return self.predict_many([source])[0]  # type: ignore[return-value]
+
+    def predict_many(self, sources: list[ImageSource], raise_errors: bool = True) -> list[Prediction | InputError]:
+        """Predict a batch in one forward pass; with raise_errors=False, bad inputs give their error."""
+        images: list[np.ndarray | InputError] = []
+        for s in sources:
+            try:
+                images.append(to_mnist(s))
+            except InputError as exc:
+                if raise_errors:
+                    raise
+                images.append(exc)
+        good = [im for im in images if not isinstance(im, InputError)]
+        probs = iter(self.probabilities(np.stack(good)) if good else [])
+        out: list[Prediction | InputError] = []
+        for im in images:
+            if isinstance(im, InputError):
+                out.append(im)
+                continue
+            p = next(probs)
+            d = int(p.argmax())
+            out.append(Prediction(d, float(p[d]), p, im, self.name))
+        return out
+
+
+class PredictorCache:
+    """Predictors by model name, loaded on first use and swapped whole after a retrain.
+
+    A swap replaces the reference in one assignment, so a prediction running at that moment
+    finishes with the model it started with.
+    """
+
+    def __init__(self, weights_dir: str | os.PathLike | None = None):
+        self.weights_dir = weights_dir
+        self._loaded: dict[str, Predictor] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Predictor:
+        """Raises WeightsError when the model's weights are missing or corrupt."""
+        pred = self._loaded.get(name)
+        if pred is None:
+            with self._lock:
+                pred = self._loaded.get(name) or Predictor.load(name, self.weights_dir)
+                self._loaded[name] = pred
+        return pred
+
+    def put(self, name: str, predictor: Predictor) -> None:
+        self._loaded[name] = predictor
+
+    def accuracy(self, name: str) -> float | None:
+        """The recorded test accuracy of the weights in use (or on disk), None if there are none."""
+        pred = self._loaded.get(name)
+        if pred is not None and pred.info is not None:
+            return pred.info.test_accuracy
+        try:
+            return read_info(weights_path(name, self.weights_dir)).test_accuracy
+        except WeightsError:
+            return None

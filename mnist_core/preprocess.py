@@ -1,0 +1,398 @@
+"""Any image -> the 28x28 MNIST-format digit the models were trained on.
+
+This is the one preprocessing path: prediction, evaluation, the CLI and the app all call
+`preprocess` (or `to_mnist` for the picture), and training uses `normalize` from here.
+
+It follows how MNIST itself was made (LeCun et al.): find the ink, crop it, scale it to fit
+a 20x20 box keeping the aspect ratio with anti-aliasing, and centre it by its centre of mass
+in a 28x28 frame. Real inputs need more than the scans MNIST came from, so before that:
+
+- the alpha channel is composited (sketchpad strokes live only in alpha),
+- polarity is detected (dark ink on light paper, or light on dark),
+- uneven lighting is flattened by dividing by a local paper estimate (phone photos),
+- a robust threshold and a choice of connected components find the digit and drop specks,
+  ruling lines and table edges that touch the border,
+- stroke width is brought into MNIST's range (a thin pen on a big canvas would vanish at 20 px).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+# MNIST training-set statistics of [0, 1] pixels; defined here once for training and prediction.
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+MAX_PIXELS = 40_000_000  # a 40 MP photo is the most a phone sends; bigger is refused before decoding
+WORK_SIDE = 384  # long side of the working image: enough for a thin pencil stroke, small enough to be fast
+FIT_BOX = 20  # MNIST's digits fit a 20x20 box
+RENDER_SIDE = 4 * FIT_BOX  # stroke width is adjusted at 4x the final scale, then box-averaged down
+# Stroke width of MNIST digits at the 20 px scale: 2 * area / boundary of the ink mask, median over the
+# training set (measured with stroke_width on mask > 0.5, see tests/test_preprocess.py). Inputs are
+# brought into MNIST's own 10-90% range, [0.8, 1.35] x this.
+MNIST_STROKE = 2.7
+STROKE_RANGE = (0.8, 1.35)
+
+ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray]
+
+
+class InputError(ValueError):
+    """An input that cannot become a digit image: unreadable, too large, or without ink."""
+
+
+class NoInkError(InputError):
+    """The image is readable but holds nothing that could be a digit."""
+
+
+# --- decoding -------------------------------------------------------------------------------------
+
+
+def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open a path, bytes or PIL image; EXIF orientation applied; refuse bombs before decoding them."""
+    if isinstance(source, Image.Image):
+        img = source
+    else:
+        if isinstance(source, (bytes, bytearray)):
+            fp, name = io.BytesIO(source), "the uploaded data"
+        elif isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            if not path.is_file():
+                raise InputError(f"{source}: no such file")
+            fp, name = path, str(source)
+        else:
+            raise InputError(f"cannot read an image from a {type(source).__name__}")
+        try:
+            # Image.open reads only the header, so the size check below happens before any pixel is decoded.
+            img = Image.open(fp)
+        except UnidentifiedImageError:
+            raise InputError(f"{name} is not an image file this program can read") from None
+        except Image.DecompressionBombError:
+            raise InputError(f"{name} is too large to decode safely") from None
+        except OSError as exc:
+            raise InputError(f"{name} could not be read: {exc}") from None
+    w, h = img.size
+    if w < 1 or h < 1:
+        raise InputError("the image is empty (0 pixels)")
+    if w * h > max_pixels:
+        raise InputError(f"the image is {w}x{h} pixels; the limit is {max_pixels // 1_000_000} megapixels")
+    try:
+        # JPEG can decode straight at 1/2, 1/4 or 1/8 scale: most of the cost of a big photo, avoided.
+        scale = max(w, h) // (2 * WORK_SIDE)
+        if scale >= 2:
+            img.draft(img.mode, (w // scale, h // scale))
+        img = ImageOps.exif_transpose(img)
+        img.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise InputError(f"the image data is corrupt or truncated ({exc})") from None
+    return img
+
+
+def _pil_to_gray_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Grey in [0, 1] and alpha in [0, 1] (or None), at most WORK_SIDE on the long side."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float32)
+        img = Image.fromarray(_rescale(arr)).convert("L") if arr.size else img
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (img.mode == "P" and "transparency" in img.info)
+    img = img.convert("LA" if has_alpha else "L")  # handles 1, P, RGB, CMYK, YCbCr, ...
+    if max(img.size) > WORK_SIDE:
+        s = WORK_SIDE / max(img.size)
+        size = (max(1, round(img.width * s)), max(1, round(img.height * s)))
+        img = img.resize(size, Image.Resampling.BOX)  # area average: thin strokes fade but do not vanish
+    arr = np.asarray(img, dtype=np.float32) / 255.0
+    if has_alpha:
+        return arr[..., 0], arr[..., 1]
+    return arr, None
+
+
+def _rescale(arr: np.ndarray) -> np.ndarray:
+    """Any finite array -> uint8 0..255 with its own range (used for 16/32-bit and float data)."""
+    lo, hi = float(arr.min()), float(arr.max())
+    if hi - lo < 1e-12:
+        return np.zeros(arr.shape, np.uint8)
+    return ((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+
+
+def _array_to_gray_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise InputError(f"an image array must be numeric, not {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise InputError("an image array cannot be complex")
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (2, 3, 4)):
+        raise InputError(f"an image array must be HxW, HxWx1, HxWx3 or HxWx4, not {arr.shape}")
+    if arr.size == 0:
+        raise InputError("the image is empty (0 pixels)")
+    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
+        raise InputError(f"the image is {arr.shape[1]}x{arr.shape[0]} pixels; too large")
+    if arr.dtype == bool:
+        f = arr.astype(np.float32)
+    elif arr.dtype == np.uint8:
+        f = arr.astype(np.float32) / 255.0
+    elif arr.dtype == np.uint16:
+        f = arr.astype(np.float32) / 65535.0
+    else:
+        f = arr.astype(np.float64)
+        if not np.isfinite(f).all():
+            raise InputError("the image array holds NaN or infinite values")
+        if f.min() < 0 or f.max() > 1:  # not a [0, 1] image: scale by its own range
+            f = _rescale(f).astype(np.float32) / 255.0
+        f = f.astype(np.float32)
+    alpha = None
+    if f.ndim == 3:
+        if f.shape[-1] in (2, 4):
+            alpha = f[..., -1]
+        gray = f[..., 0] if f.shape[-1] == 2 else f[..., :3] @ np.float32([0.299, 0.587, 0.114])
+    else:
+        gray = f
+    mode_alpha = None if alpha is None else Image.fromarray((alpha * 255).astype(np.uint8))
+    img = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
+    if mode_alpha is not None:
+        img = Image.merge("LA", (img, mode_alpha))
+    return _pil_to_gray_alpha(img)
+
+
+def gray_alpha(source: ImageSource) -> tuple[np.ndarray, np.ndarray | None]:
+    """Decode any supported source to grey (and alpha) float arrays at working resolution."""
+    if isinstance(source, np.ndarray):
+        return _array_to_gray_alpha(source)
+    return _pil_to_gray_alpha(load_image(source))
+
+
+# --- ink ------------------------------------------------------------------------------------------
+
+
+def _composite(gray: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """Flatten transparency onto the backdrop that contrasts with what is painted.
+
+    A sketchpad layer is black (or any colour) strokes on fully transparent pixels whose RGB is
+    also black, so only alpha carries the digit: compositing onto white recovers it. White strokes
+    on transparency would vanish on white, so the backdrop is chosen from the painted tone.
+    """
+    if alpha is None or alpha.min() > 0.99:
+        return gray
+    painted = alpha.sum()
+    if painted < 1e-3:
+        raise NoInkError("the image is fully transparent: nothing is drawn")
+    tone = float((gray * alpha).sum() / painted)
+    backdrop = 1.0 if tone < 0.5 else 0.0
+    return gray * alpha + backdrop * (1.0 - alpha)
+
+
+def _dark_ink(gray: np.ndarray) -> bool:
+    """True when the ink is darker than the background (the usual case)."""
+    flat = gray.ravel()
+    k = max(1, flat.size // 200)  # the 0.5% most extreme pixels on each side
+    med = float(np.median(flat))
+    low = float(np.partition(flat, k - 1)[:k].mean())
+    high = float(np.partition(flat, flat.size - k)[-k:].mean())
+    return (med - low) >= (high - med)
+
+
+def _paper(light: np.ndarray) -> np.ndarray:
+    """Estimate the local paper brightness under the ink (ink is dark in `light`).
+
+    A max filter wider than any stroke removes the ink; smoothing then follows shadows and
+    vignetting. Done at 1/4 resolution: it is the slowest step otherwise.
+    """
+    h, w = light.shape
+    f = 4
+    hp, wp = -(-h // f) * f, -(-w // f) * f
+    padded = np.pad(light, ((0, hp - h), (0, wp - w)), mode="edge")
+    small = padded.reshape(hp // f, f, wp // f, f).max(axis=(1, 3))
+    size = max(3, round(max(small.shape) * 0.09))  # strokes are at most ~6.5% of the image side
+    small = ndimage.maximum_filter(small, size=size, mode="nearest")
+    small = ndimage.uniform_filter(small, size=size, mode="nearest")
+    up = np.repeat(np.repeat(small, f, axis=0), f, axis=1)[:h, :w]
+    return ndimage.uniform_filter(up, size=f, mode="nearest")
+
+
+def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+    """Ink strength in [0, 1] per pixel, background 0, whatever the polarity and lighting."""
+    gray = _composite(gray, alpha)
+    light = gray if _dark_ink(gray) else 1.0 - gray
+    paper = np.maximum(_paper(light), light)
+    # relative darkening: a stroke in a shadow is as dark, relative to its paper, as one in the light
+    return np.clip((paper - light) / np.maximum(paper, 0.05), 0.0, 1.0)
+
+
+def otsu_threshold(values: np.ndarray) -> float:
+    hist, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
+    p = hist.astype(np.float64) / max(1, hist.sum())
+    omega = np.cumsum(p)
+    centers = (edges[:-1] + edges[1:]) / 2
+    mu = np.cumsum(p * centers)
+    between = (mu[-1] * omega - mu) ** 2 / np.maximum(omega * (1 - omega), 1e-12)
+    return float(edges[1:][int(np.argmax(between))])
+
+
+# --- the digit ------------------------------------------------------------------------------------
+
+MIN_CONTRAST = 0.12  # below this the "ink" is paper texture, noise or JPEG artefacts
+
+
+@dataclass(frozen=True)
+class Component:
+    label: int
+    area: int
+    mass: float
+    box: tuple[int, int, int, int]  # y0, x0, y1, x1 (exclusive)
+    touches_border: bool
+
+
+def ink_mask(ink: np.ndarray) -> np.ndarray:
+    """Binary ink: Otsu, but never below the noise floor of the background."""
+    peak = float(np.percentile(ink, 99.9)) if ink.size > 1000 else float(ink.max())
+    if peak < MIN_CONTRAST:
+        raise NoInkError("no ink found: the image is blank or has too little contrast")
+    bg = ink[ink < 0.5 * peak]
+    noise = float(np.median(bg) + 6 * 1.4826 * np.median(np.abs(bg - np.median(bg)))) if bg.size else 0.0
+    t = max(otsu_threshold(ink[ink > 0.02]) if (ink > 0.02).sum() > 0 else 0.0, noise, MIN_CONTRAST * 0.5)
+    t = min(t, 0.5 * peak)
+    return ink > t
+
+
+def components(mask: np.ndarray, ink: np.ndarray) -> tuple[list[Component], np.ndarray]:
+    """8-connected ink components, and the label image they index."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return [], labels
+    idx = np.arange(1, n + 1)
+    areas = ndimage.sum_labels(np.ones_like(ink), labels, idx)
+    masses = ndimage.sum_labels(ink, labels, idx)
+    h, w = mask.shape
+    out = []
+    for i, sl in enumerate(ndimage.find_objects(labels)):
+        y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
+        border = y0 == 0 or x0 == 0 or y1 == h or x1 == w
+        out.append(Component(i + 1, int(areas[i]), float(masses[i]), (y0, x0, y1, x1), border))
+    return out, labels
+
+
+def _is_clutter(c: Component, shape: tuple[int, int]) -> bool:
+    """Table edges, shadows and ruling lines: border-touching, long and thin or huge."""
+    if not c.touches_border:
+        return False
+    h, w = shape
+    y0, x0, y1, x1 = c.box
+    bh, bw = y1 - y0, x1 - x0
+    long_thin = max(bh / h, bw / w) > 0.6 and c.area / max(bh, bw) < 0.04 * min(h, w)
+    return long_thin or (bh * bw > 0.5 * h * w and c.area < 0.25 * bh * bw)
+
+
+def digit_mask(ink: np.ndarray) -> np.ndarray:
+    """The ink pixels that make up the digit: the strongest component and the pieces near it."""
+    mask = ink_mask(ink)
+    comps, labels = components(mask, ink)
+    if not comps:
+        raise NoInkError("no ink found in the image")
+    biggest = max(c.area for c in comps)
+    candidates = [c for c in comps if c.area >= 0.02 * biggest and not _is_clutter(c, ink.shape)]
+    # Prefer ink that does not touch the frame: a photo's edges hold the table, shadows and the
+    # paper's edge. A scan that fills its frame has only border-touching ink, and then that is the digit.
+    border_area = max((c.area for c in comps if c.touches_border), default=0)
+    inner = [c for c in candidates if not c.touches_border and c.area >= max(20, 0.05 * border_area)]
+    pool = inner or candidates or comps
+    main = max(pool, key=lambda c: c.mass)
+    y0, x0, y1, x1 = main.box
+    size = max(y1 - y0, x1 - x0)
+    my, mx = 0.35 * size, 0.35 * size  # broken strokes: pieces within a third of the digit's size
+    keep = [main.label]
+    for c in pool:
+        if c.label == main.label or c.area < 0.04 * main.area:
+            continue
+        cy0, cx0, cy1, cx1 = c.box
+        if cy0 >= y0 - my and cy1 <= y1 + my and cx0 >= x0 - mx and cx1 <= x1 + mx:
+            keep.append(c.label)
+    return np.isin(labels, keep)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width in pixels: 2 * area / boundary length (a long stroke has two edges)."""
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    boundary = int((mask & ~ndimage.binary_erosion(mask, border_value=0)).sum())
+    return 2.0 * area / max(boundary, 1)
+
+
+def _disk(r: int) -> np.ndarray:
+    y, x = np.ogrid[-r : r + 1, -r : r + 1]
+    return x * x + y * y <= r * r + r  # +r: rounder small disks
+
+
+def render_mnist(mask: np.ndarray) -> np.ndarray:
+    """A binary digit mask -> 28x28 float image in [0, 1], MNIST-style (20x20 fit, centre of mass)."""
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        raise NoInkError("no ink found in the image")
+    crop = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = crop.shape
+    s = RENDER_SIDE / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    resample = Image.Resampling.BOX if s < 1 else Image.Resampling.BILINEAR
+    big = np.asarray(Image.fromarray(crop.astype(np.uint8) * 255).resize(size, resample)) > 127
+    if not big.any():  # a hairline shrunk below half coverage: keep it
+        big = np.asarray(Image.fromarray(crop.astype(np.uint8) * 255).resize(size, Image.Resampling.BOX)) > 0
+
+    # bring the stroke width into MNIST's range, measured at this 4x scale
+    target = MNIST_STROKE * RENDER_SIDE / FIT_BOX
+    width = stroke_width(big)
+    pad = RENDER_SIDE // 4
+    big = np.pad(big, pad)
+    if width < STROKE_RANGE[0] * target:
+        r = max(1, round((STROKE_RANGE[0] * target - width) / 2))
+        big = ndimage.binary_dilation(big, _disk(r))
+    elif width > STROKE_RANGE[1] * target:
+        r = max(1, round((width - STROKE_RANGE[1] * target) / 2))
+        thinner = ndimage.binary_erosion(big, _disk(r))
+        if thinner.sum() > 0.2 * big.sum():  # erosion must not break the digit apart
+            big = thinner
+    ys, xs = np.nonzero(big)
+    big = big[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+    # fit a 20x20 box, keeping aspect ratio; box averaging gives MNIST's anti-aliased edges
+    h, w = big.shape
+    s = FIT_BOX / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    small = np.asarray(Image.fromarray(big.astype(np.uint8) * 255).resize(size, Image.Resampling.BOX), np.float32)
+    small = small / 255.0
+
+    # centre of mass at the centre of the 28x28 frame, kept inside it
+    cy, cx = ndimage.center_of_mass(small)
+    sh, sw = small.shape
+    top = int(np.clip(round(14 - cy - 0.5), 0, 28 - sh))
+    left = int(np.clip(round(14 - cx - 0.5), 0, 28 - sw))
+    out = np.zeros((28, 28), np.float32)
+    out[top : top + sh, left : left + sw] = small
+    return out
+
+
+# --- the public path ------------------------------------------------------------------------------
+
+
+def to_mnist(source: ImageSource) -> np.ndarray:
+    """Any image -> the 28x28 [0, 1] digit (white ink on black) that the model sees."""
+    gray, alpha = gray_alpha(source)
+    return render_mnist(digit_mask(ink_map(gray, alpha)))
+
+
+def normalize(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] (or uint8) MNIST pixels -> the models' input scale."""
+    if x.dtype == torch.uint8:
+        x = x.float() / 255.0
+    return (x - MNIST_MEAN) / MNIST_STD
+
+
+def preprocess(source: ImageSource) -> torch.Tensor:
+    """Any image -> the normalized (1, 28, 28) float tensor the models take."""
+    return normalize(torch.from_numpy(to_mnist(source))).unsqueeze(0)

@@ -1,0 +1,224 @@
+"""One training loop for every registered model.
+
+The data stays in memory as one float tensor and batches are slices of a random permutation.
+Progress goes to a callback (per step and per epoch); nothing here prints. The learning rate
+follows a one-cycle schedule (linear warm-up, then linear decay to zero), which reaches a
+given accuracy in far fewer epochs than a fixed or step schedule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import AugmentConfig, Split, augment
+from .models import create_model, get_spec
+from .preprocess import normalize
+
+OPTIMIZERS = ("sgd", "adamw", "adadelta")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 0.05  # peak of the one-cycle schedule
+    optimizer: str = "sgd"  # sgd (Nesterov, momentum 0.9), adamw or adadelta
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    warmup: float = 0.15  # fraction of all steps spent warming up
+    augment: bool = False
+    seed: int = 0
+    val_size: int = 0  # hold out this many training images to choose recipes without the test set
+    limit: int = 0  # train on only the first N training images (0: all); for smoke tests and demos
+    eval_batch_size: int = 1000
+    augmentation: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            expected = {"int": int, "float": (int, float), "str": str, "bool": bool}.get(str(f.type))
+            if expected and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
+                raise ValueError(f"TrainConfig.{f.name} must be {f.type}, not {value!r}")
+        if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
+            raise ValueError("epochs and batch sizes must be at least 1")
+        if self.limit < 0 or self.val_size < 0:
+            raise ValueError("limit and val_size cannot be negative")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"the learning rate must be a positive number, not {self.lr}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        if not 0 <= self.label_smoothing < 1 or not 0 <= self.warmup < 1 or self.weight_decay < 0:
+            raise ValueError("label_smoothing and warmup must be in [0, 1), weight_decay >= 0")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        """Build from plain values (a recipe, CLI flags, JSON metadata); unknown keys are errors."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+        values = dict(values)
+        if isinstance(values.get("augmentation"), dict):
+            values["augmentation"] = AugmentConfig(**values["augmentation"])
+        return cls(**values)
+
+    @classmethod
+    def for_model(cls, name: str, **overrides: Any) -> "TrainConfig":
+        """The model's registered recipe, with explicit overrides on top."""
+        return cls.from_dict({**get_spec(name).recipe, **{k: v for k, v in overrides.items() if v is not None}})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report: kind is "step" (every few steps) or "epoch" (end of epoch, with test accuracy)."""
+
+    kind: str
+    epoch: int  # 1-based
+    epochs: int
+    step: int  # steps done in this epoch
+    steps_per_epoch: int
+    loss: float  # mean training loss over the epoch so far
+    accuracy: float  # training accuracy over the epoch so far (on augmented data when augmenting)
+    elapsed: float  # seconds since training started
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+
+    @property
+    def fraction(self) -> float:
+        return ((self.epoch - 1) * self.steps_per_epoch + self.step) / (self.epochs * self.steps_per_epoch)
+
+
+@dataclass
+class TrainResult:
+    model: nn.Module
+    config: TrainConfig
+    history: list[Progress]
+    test_accuracy: float
+    test_loss: float
+    seconds: float
+
+
+class TrainingCancelled(Exception):
+    pass
+
+
+def _images(split: Split) -> torch.Tensor:
+    return split.images.unsqueeze(1).float().div_(255.0)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, split: Split, batch_size: int = 1000) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) on a split."""
+    model.eval()
+    correct, loss = 0, 0.0
+    for i in range(0, len(split), batch_size):
+        x = normalize(split.images[i : i + batch_size].unsqueeze(1))
+        y = split.labels[i : i + batch_size]
+        logits = model(x)
+        loss += F.cross_entropy(logits, y, reduction="sum").item()
+        correct += (logits.argmax(1) == y).sum().item()
+    n = max(1, len(split))
+    return correct / n, loss / n
+
+
+@torch.no_grad()
+def predictions(model: nn.Module, split: Split, batch_size: int = 1000) -> torch.Tensor:
+    """Predicted labels for a whole split (for confusion matrices)."""
+    model.eval()
+    return torch.cat(
+        [model(normalize(split.images[i : i + batch_size].unsqueeze(1))).argmax(1) for i in range(0, len(split), batch_size)]
+    )
+
+
+def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    # no weight decay on biases and batch-norm scales: decaying them only hurts
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg.lr)
+    return torch.optim.Adadelta(groups, lr=cfg.lr)
+
+
+def one_cycle(step: int, total: int, warmup: float) -> float:
+    """Learning-rate multiplier: linear up to 1 over `warmup` of the steps, then linear down to 0."""
+    w = max(1, int(total * warmup))
+    return (step + 1) / w if step < w else max(0.0, (total - step) / max(1, total - w))
+
+
+def train(
+    model: nn.Module | str,
+    train_split: Split,
+    test_split: Split | None,
+    config: TrainConfig,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    report_every: int = 20,
+) -> TrainResult:
+    """Train `model` (or a fresh registered model by name); returns the model and its metrics.
+
+    `should_stop` is polled every step; when it returns True, TrainingCancelled is raised.
+    `test_split` (usually the 10k test set) is evaluated after every epoch for the curves.
+    """
+    torch.manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    if isinstance(model, str):
+        model = create_model(model)
+    model = model.to(memory_format=torch.channels_last)  # ~1.5x faster convolutions on CPU (measured)
+    if config.limit:
+        train_split = train_split.subset(slice(0, config.limit))
+    x_all, y_all = _images(train_split), train_split.labels
+    n = len(y_all)
+    steps = math.ceil(n / config.batch_size)
+    total = steps * config.epochs
+    opt = _optimizer(model, config)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: one_cycle(s, total, config.warmup))
+    history: list[Progress] = []
+    start = time.perf_counter()
+    test_acc, test_loss = float("nan"), float("nan")
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for step in range(steps):
+            if should_stop is not None and should_stop():
+                raise TrainingCancelled(f"training cancelled in epoch {epoch}")
+            idx = perm[step * config.batch_size : (step + 1) * config.batch_size]
+            xb, yb = x_all[idx], y_all[idx]
+            if config.augment:
+                xb = augment(xb, config.augmentation, gen)
+            logits = model(normalize(xb).contiguous(memory_format=torch.channels_last))
+            loss = F.cross_entropy(logits, yb, label_smoothing=config.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            loss_sum += loss.item() * len(yb)
+            correct += (logits.argmax(1) == yb).sum().item()
+            seen += len(yb)
+            if on_progress and ((step + 1) % report_every == 0 or step + 1 == steps):
+                on_progress(Progress("step", epoch, config.epochs, step + 1, steps, loss_sum / seen, correct / seen,
+                                     time.perf_counter() - start))  # fmt: skip
+        if test_split is not None:
+            test_acc, test_loss = evaluate(model, test_split, config.eval_batch_size)
+        report = Progress("epoch", epoch, config.epochs, steps, steps, loss_sum / seen, correct / seen,
+                          time.perf_counter() - start, test_acc, test_loss)  # fmt: skip
+        history.append(report)
+        if on_progress:
+            on_progress(report)
+    model.eval()
+    return TrainResult(model.to(memory_format=torch.contiguous_format), config, history, test_acc, test_loss,
+                       time.perf_counter() - start)  # fmt: skip

@@ -1,0 +1,160 @@
+"""Weights files: safetensors (no pickled code runs on load) with metadata, written atomically.
+
+One file per registered model, `<weights_dir>/<model>.safetensors`. The metadata names the
+architecture, so a file rebuilds its model through the registry, and carries the test accuracy,
+epochs, date, training config and a SHA-256 of the tensors, checked on every load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file, safe_open
+from torch import nn
+
+from .models import create_model, get_spec
+
+WEIGHTS_ENV = "MNIST_WEIGHTS"
+SUFFIX = ".safetensors"
+
+
+class WeightsError(RuntimeError):
+    """A weights file is missing, corrupt, or does not match its model."""
+
+
+def shipped_weights_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "weights"
+
+
+def resolve_weights_dir(path: str | os.PathLike | None = None) -> Path:
+    """An explicit folder, else $MNIST_WEIGHTS, else the weights/ shipped with the project."""
+    if path:
+        return Path(path).expanduser()
+    if os.environ.get(WEIGHTS_ENV):
+        return Path(os.environ[WEIGHTS_ENV]).expanduser()
+    return shipped_weights_dir()
+
+
+def weights_path(name: str, weights_dir: str | os.PathLike | None = None) -> Path:
+    return resolve_weights_dir(weights_dir) / f"{name}{SUFFIX}"
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    model: str
+    test_accuracy: float | None
+    epochs: int | None
+    date: str
+    train_config: dict[str, Any]
+    train_seconds: float | None
+    sha256: str
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str]) -> "WeightsInfo":
+        try:
+            return cls(
+                model=meta["model"],
+                test_accuracy=float(meta["test_accuracy"]) if meta.get("test_accuracy") else None,
+                epochs=int(meta["epochs"]) if meta.get("epochs") else None,
+                date=meta.get("date", ""),
+                train_config=json.loads(meta.get("train_config", "{}")),
+                train_seconds=float(meta["train_seconds"]) if meta.get("train_seconds") else None,
+                sha256=meta["sha256"],
+            )
+        except (KeyError, ValueError) as exc:
+            raise WeightsError(f"the weights metadata is incomplete or malformed ({exc})") from None
+
+
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(tensors):
+        t = tensors[key].detach().contiguous().cpu()
+        h.update(key.encode())
+        h.update(str(t.dtype).encode())
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def save_weights(
+    model: nn.Module,
+    name: str,
+    path: str | os.PathLike,
+    test_accuracy: float | None = None,
+    epochs: int | None = None,
+    train_config: dict[str, Any] | None = None,
+    train_seconds: float | None = None,
+) -> WeightsInfo:
+    """Write `model`'s weights and metadata to `path` atomically (temp file, fsync, rename)."""
+    get_spec(name)  # fail before writing anything for an unknown model
+    tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    meta = {
+        "model": name,
+        "architecture": get_spec(name).description,
+        "test_accuracy": "" if test_accuracy is None else f"{test_accuracy:.6f}",
+        "epochs": "" if epochs is None else str(epochs),
+        "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "train_config": json.dumps(train_config or {}, sort_keys=True),
+        "train_seconds": "" if train_seconds is None else f"{train_seconds:.1f}",
+        "sha256": tensors_digest(tensors),
+        "format": "mnist-canvas/1",
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half of one
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    try:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+    return WeightsInfo.from_metadata(meta)
+
+
+def read_info(path: str | os.PathLike) -> WeightsInfo:
+    """The metadata alone (cheap: reads only the header)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return WeightsInfo.from_metadata(f.metadata() or {})
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: no weights file") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"{path}: not a readable weights file ({exc})") from None
+
+
+def load_weights(path: str | os.PathLike) -> tuple[nn.Module, WeightsInfo]:
+    """Rebuild the model named in the file's metadata and load its verified weights."""
+    info = read_info(path)
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"{path}: not a readable weights file ({exc})") from None
+    if tensors_digest(tensors) != info.sha256:
+        raise WeightsError(f"{path}: the weights do not match their checksum (the file is corrupt)")
+    try:
+        model = create_model(info.model)
+        model.load_state_dict(tensors)
+    except (ValueError, RuntimeError) as exc:
+        raise WeightsError(f"{path}: the weights do not fit model {info.model!r} ({exc})") from None
+    model.eval()
+    return model, info
