@@ -158,7 +158,8 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
 
     with gr.Blocks(title="mnist-canvas: handwritten digit recognition") as demo:
         gr.Markdown("# mnist-canvas\nDraw a digit, or upload a photo of one, and see what a neural network reads.")
-        model = gr.Dropdown(model_choices(cache), value=DEFAULT_MODEL, label="Model (MNIST test accuracy)")
+        model = gr.Dropdown(model_choices(cache), value=DEFAULT_MODEL, label="Model (MNIST test accuracy)",
+                            elem_id="model-select")
         with gr.Tabs():
             with gr.Tab("Draw", id="draw"):
                 with gr.Row():

@@ -189,13 +189,21 @@ def _composite(gray: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 
 
 def _dark_ink(gray: np.ndarray) -> bool:
-    """True when the ink is darker than the background (the usual case)."""
+    """True when the ink is darker than the background (the usual case).
+
+    The background tone is read from the frame's outer ring: paper (or a canvas) surrounds the
+    digit, even in a scan where the digit touches the edges at a few points. The ink is then
+    whichever extreme lies farther from that tone.
+    """
+    h, w = gray.shape
+    r = max(1, min(h, w) // 32)
+    ring = np.concatenate([gray[:r].ravel(), gray[-r:].ravel(), gray[:, :r].ravel(), gray[:, -r:].ravel()])
+    tone = float(np.median(ring))
     flat = gray.ravel()
     k = max(1, flat.size // 200)  # the 0.5% most extreme pixels on each side
-    med = float(np.median(flat))
     low = float(np.partition(flat, k - 1)[:k].mean())
     high = float(np.partition(flat, flat.size - k)[-k:].mean())
-    return (med - low) >= (high - med)
+    return (tone - low) >= (high - tone)
 
 
 def _paper(light: np.ndarray) -> np.ndarray:
@@ -250,15 +258,23 @@ class Component:
 
 
 def ink_mask(ink: np.ndarray) -> np.ndarray:
-    """Binary ink: Otsu, but never below the noise floor of the background."""
+    """Binary ink by hysteresis: pixels above a robust threshold, plus the fainter pixels connected
+    to them (thin or light strokes would otherwise break a digit into pieces)."""
     peak = float(np.percentile(ink, 99.9)) if ink.size > 1000 else float(ink.max())
     if peak < MIN_CONTRAST:
         raise NoInkError("no ink found: the image is blank or has too little contrast")
     bg = ink[ink < 0.5 * peak]
+    # Otsu, but never below the noise floor of the background (median + 6 robust sigmas)
     noise = float(np.median(bg) + 6 * 1.4826 * np.median(np.abs(bg - np.median(bg)))) if bg.size else 0.0
-    t = max(otsu_threshold(ink[ink > 0.02]) if (ink > 0.02).sum() > 0 else 0.0, noise, MIN_CONTRAST * 0.5)
+    t = max(otsu_threshold(ink[ink > 0.02]) if (ink > 0.02).any() else 0.0, noise, MIN_CONTRAST * 0.5)
     t = min(t, 0.5 * peak)
-    return ink > t
+    strong = ink > t
+    weak = ink > max(0.5 * t, noise)
+    labels, n = ndimage.label(weak, structure=np.ones((3, 3), bool))
+    seeded = np.zeros(n + 1, bool)
+    seeded[np.unique(labels[strong])] = True
+    seeded[0] = False
+    return seeded[labels]
 
 
 def components(mask: np.ndarray, ink: np.ndarray) -> tuple[list[Component], np.ndarray]:
@@ -303,17 +319,22 @@ def digit_mask(ink: np.ndarray) -> np.ndarray:
     inner = [c for c in candidates if not c.touches_border and c.area >= max(20, 0.05 * border_area)]
     pool = inner or candidates or comps
     main = max(pool, key=lambda c: c.mass)
-    y0, x0, y1, x1 = main.box
-    size = max(y1 - y0, x1 - x0)
-    my, mx = 0.35 * size, 0.35 * size  # broken strokes: pieces within a third of the digit's size
-    keep = [main.label]
-    for c in pool:
-        if c.label == main.label or c.area < 0.04 * main.area:
-            continue
-        cy0, cx0, cy1, cx1 = c.box
-        if cy0 >= y0 - my and cy1 <= y1 + my and cx0 >= x0 - mx and cx1 <= x1 + mx:
-            keep.append(c.label)
-    return np.isin(labels, keep)
+    # grow a group from the main component: pieces of a broken stroke lie close to the rest
+    group, box = [main.label], list(main.box)
+    rest = [c for c in pool if c.label != main.label and c.area >= 0.03 * main.area]
+    grown = True
+    while grown:
+        grown = False
+        size = max(box[2] - box[0], box[3] - box[1])
+        for c in list(rest):
+            gy = max(0, c.box[0] - box[2], box[0] - c.box[2])
+            gx = max(0, c.box[1] - box[3], box[1] - c.box[3])
+            if max(gy, gx) <= 0.2 * size:
+                group.append(c.label)
+                box = [min(box[0], c.box[0]), min(box[1], c.box[1]), max(box[2], c.box[2]), max(box[3], c.box[3])]
+                rest.remove(c)
+                grown = True
+    return np.isin(labels, group)
 
 
 def stroke_width(mask: np.ndarray) -> float:

@@ -1,0 +1,81 @@
+"""Shared fixtures. Tests never touch the user's real folders: caches and Gradio's temp dir are redirected."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(home / "gradio"))
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """MNIST from $MNIST_DATA (CI sets ../shared/data); ../shared/data beside the repo otherwise."""
+    root = Path(os.environ.get("MNIST_DATA") or SHARED_DATA)
+    if not (root / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists():
+        pytest.fail(f"MNIST not found under {root}: set MNIST_DATA to a folder with MNIST/raw")
+    return root
+
+
+@pytest.fixture(scope="session")
+def dev_dir(data_root) -> Path:
+    d = Path(os.environ.get("MNIST_DEV_DATA") or SHARED_DATA / "dev")
+    if not (d / "canvas" / "labels.csv").exists():
+        pytest.fail(f"the development sets are not under {d}: set MNIST_DEV_DATA")
+    return d
+
+
+@pytest.fixture(scope="session")
+def mnist_test(data_root):
+    from mnist_core.data import load_mnist
+
+    return load_mnist(data_root, train=False, download=False)
+
+
+@pytest.fixture(scope="session")
+def mnist_train(data_root):
+    from mnist_core.data import load_mnist
+
+    return load_mnist(data_root, train=True, download=False)
+
+
+@pytest.fixture
+def weights_copy(tmp_path) -> Path:
+    """A writable copy of the shipped weights (retraining tests write here, never into weights/)."""
+    dst = tmp_path / "weights"
+    shutil.copytree(REPO / "weights", dst)
+    return dst
+
+
+def draw_digit(digit: str = "7", size: int = 400, width: int = 24, ink=(0, 0, 0, 255), paper=(255, 255, 255, 255),
+               offset=(0, 0), scale: float = 1.0, mode: str = "RGBA") -> Image.Image:
+    """A digit drawn with strokes the way a sketchpad user would (polylines on a canvas)."""
+    strokes = {
+        "7": [[(0.25, 0.2), (0.75, 0.2), (0.4, 0.85)]],
+        "1": [[(0.45, 0.25), (0.55, 0.15), (0.55, 0.85)]],
+        "4": [[(0.6, 0.85), (0.6, 0.15), (0.25, 0.6), (0.75, 0.6)]],
+        "0": [[(0.5 + 0.22 * np.cos(t), 0.5 + 0.33 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 40)]],
+    }[digit]
+    img = Image.new("RGBA", (size, size), paper)
+    d = ImageDraw.Draw(img)
+    for line in strokes:
+        pts = [((x - 0.5) * scale * size + size / 2 + offset[0], (y - 0.5) * scale * size + size / 2 + offset[1])
+               for x, y in line]  # fmt: skip
+        d.line(pts, fill=ink, width=width, joint="curve")
+        r = width / 2
+        for x, y in (pts[0], pts[-1]):
+            d.ellipse((x - r, y - r, x + r, y + r), fill=ink)
+    return img.convert(mode) if mode != "RGBA" else img

@@ -1,0 +1,116 @@
+"""The app over real HTTP: launched server, driven with gradio_client as Gradio's own tests do."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from gradio_client import Client, handle_file
+
+from conftest import draw_digit
+from demo.app import AppConfig, build_demo, config_from_args, parse_args, sketch_image
+from mnist_core.weights import read_info
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, data_root):
+    import shutil
+
+    from conftest import REPO
+
+    wdir = tmp_path_factory.mktemp("weights")
+    shutil.copytree(REPO / "weights", wdir, dirs_exist_ok=True)
+    demo = build_demo(AppConfig(weights_dir=str(wdir), data_root=str(data_root), train_limit=3000))
+    demo.queue(default_concurrency_limit=4)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_port=None)
+    yield demo, url, wdir
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server) -> Client:
+    return Client(server[1], verbose=False)
+
+
+def labels(result: dict) -> list[str]:
+    return [c["label"] for c in result["confidences"]]
+
+
+@pytest.mark.parametrize("digit", ["7", "4"])
+def test_predict_drawn_digit(client, tmp_path, digit):
+    path = tmp_path / f"{digit}.png"
+    draw_digit(digit, paper=(0, 0, 0, 0)).save(path)  # as a sketchpad layer: strokes only in alpha
+    result = client.predict(handle_file(str(path)), "cnn", api_name="/predict")
+    assert result["label"] == digit and labels(result)[0] == digit and len(result["confidences"]) == 3
+
+
+def test_predict_with_another_model(client, tmp_path):
+    path = tmp_path / "seven.jpg"
+    draw_digit("7", mode="RGB").save(path)
+    assert client.predict(handle_file(str(path)), "lenet5", api_name="/predict")["label"] == "7"
+
+
+@pytest.mark.parametrize("content,message", [(b"not an image", "not an image"), (None, "ink")])
+def test_predict_bad_input_is_a_clear_error(client, tmp_path, content, message):
+    path = tmp_path / "bad.png"
+    if content is None:
+        draw_digit("7", ink=(255, 255, 255, 255)).save(path)  # blank canvas
+    else:
+        path.write_bytes(content)
+    with pytest.raises(Exception, match=message) as err:
+        client.predict(handle_file(str(path)), "cnn", api_name="/predict")
+    assert "/tmp" not in str(err.value)  # no server paths leak into messages
+
+
+def test_sketchpad_value_shapes():
+    import numpy as np
+
+    layer = np.zeros((4, 4, 4), np.uint8)
+    assert sketch_image({"background": None, "layers": [layer], "composite": None}) is layer
+    assert sketch_image({"background": None, "layers": [], "composite": None}) is None
+    assert sketch_image(None) is None
+
+
+def test_retrain_one_job_at_a_time_and_new_weights_used(server, client, tmp_path):
+    demo, url, wdir = server
+    before = read_info(wdir / "cnn_small.safetensors")
+    first = client.submit("cnn_small", 2, 0.05, 64, api_name="/retrain")
+    time.sleep(1.0)
+    second = Client(url, verbose=False).predict("cnn_small", 1, 0.05, 64, api_name="/retrain")
+    assert "already running" in second[0]
+    # predictions keep working while the job trains
+    path = tmp_path / "seven.png"
+    draw_digit("7").save(path)
+    assert client.predict(handle_file(str(path)), "cnn", api_name="/predict")["label"] == "7"
+    status, plot = first.result(timeout=300)
+    assert "done" in status, status
+    after = read_info(wdir / "cnn_small.safetensors")
+    assert after.date >= before.date and after.train_config["limit"] == 3000
+    assert after.test_accuracy > 0.85 and after.sha256 != before.sha256
+    assert len(plot["data"]) == 4  # two epochs x (train, test)
+    assert client.predict(handle_file(str(path)), "cnn_small", api_name="/predict")["label"] == "7"
+
+
+def test_retrain_cancel(server, client):
+    demo, url, wdir = server
+    before = (wdir / "mlp_128.safetensors").read_bytes()
+    job = client.submit("mlp_128", 30, 0.002, 64, api_name="/retrain")
+    deadline = time.time() + 60
+    while not demo.jobs.snapshot().running and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    t = time.time()
+    assert Client(url, verbose=False).predict(api_name="/cancel_retrain") == "Cancelling..."
+    status, _ = job.result(timeout=60)
+    assert "cancelled" in status and time.time() - t < 5
+    assert (wdir / "mlp_128.safetensors").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "argv,allowed",
+    [([], True), (["--share"], False), (["--host", "0.0.0.0"], False), (["--share", "--auth", "a:b"], True),
+     (["--host", "0.0.0.0", "--allow-retrain"], True)],
+)  # fmt: skip
+def test_retrain_disabled_on_public_servers_without_auth(argv, allowed):
+    assert config_from_args(parse_args(argv)).allow_retrain is allowed

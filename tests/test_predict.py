@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from conftest import draw_digit
+from mnist_core import DEFAULT_MODEL, InputError, Predictor
+from mnist_core.preprocess import NoInkError
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Predictor:
+    return Predictor.load(DEFAULT_MODEL)
+
+
+@pytest.mark.parametrize("digit", ["0", "1", "4", "7"])
+def test_drawn_digits(predictor, digit):
+    pred = predictor.predict(draw_digit(digit))
+    assert pred.digit == int(digit) and not pred.uncertain
+
+
+def test_top_k_sorted_and_probabilities_sum_to_one(predictor):
+    pred = predictor.predict(draw_digit("4"))
+    top = pred.top_k(5)
+    assert len(top) == 5 and [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    assert pred.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert pred.image.shape == (28, 28)
+    line = pred.to_json("x.png", 3)
+    assert line["path"] == "x.png" and line["digit"] == 4 and len(line["top_k"]) == 3
+
+
+def test_batch_keeps_order_and_reports_bad_inputs(predictor):
+    blank = np.full((50, 50), 255, np.uint8)
+    out = predictor.predict_many([draw_digit("1"), blank, b"junk", draw_digit("7")], raise_errors=False)
+    assert out[0].digit == 1 and out[3].digit == 7
+    assert isinstance(out[1], NoInkError) and isinstance(out[2], InputError)
+    with pytest.raises(NoInkError):
+        predictor.predict(blank)
+
+
+@pytest.mark.slow
+def test_mnist_through_the_full_pipeline(predictor, mnist_test):
+    """The real-input path (decode, find ink, crop, re-centre) keeps MNIST accuracy close to the raw one."""
+    n = 1000
+    preds = predictor.predict_many([mnist_test.images[i].numpy() for i in range(n)])
+    acc = np.mean([p.digit == int(mnist_test.labels[i]) for i, p in enumerate(preds)])
+    assert acc >= 0.98
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind,minimum", [("canvas", 0.95), ("photo", 0.9)])
+def test_real_handwriting_dev_sets(predictor, dev_dir, kind, minimum):
+    """A sample of each development set (real handwriting that is not MNIST)."""
+    rows = list(csv.DictReader(open(dev_dir / kind / "labels.csv")))[::5]
+    preds = predictor.predict_many([dev_dir / kind / r["filename"] for r in rows])
+    acc = np.mean([p.digit == int(r["label"]) for p, r in zip(preds, rows)])
+    assert acc >= minimum, f"{kind}: {acc:.3f}"

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from mnist_core.data import Split
+from mnist_core.train import Progress, TrainConfig, TrainingCancelled, evaluate, one_cycle, train
+
+
+def small(split: Split, n: int) -> Split:
+    return split.subset(slice(0, n))
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="unknown training settings: colour"):
+        TrainConfig.from_dict({"colour": "red"})
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs="3")
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="lbfgs")
+    with pytest.raises(ValueError, match="learning rate"):
+        TrainConfig(lr=float("nan"))
+    assert TrainConfig.for_model("cnn", epochs=2).epochs == 2
+
+
+def test_one_cycle_schedule():
+    lrs = [one_cycle(s, 100, 0.1) for s in range(100)]
+    assert lrs[9] == pytest.approx(1.0) and lrs[0] < 0.2 and lrs[-1] < 0.02
+    assert max(lrs) == pytest.approx(1.0)
+
+
+def test_tiny_training_learns_and_reports(mnist_train, mnist_test):
+    reports: list[Progress] = []
+    cfg = TrainConfig.for_model("cnn_small", epochs=2, batch_size=64, lr=0.05)
+    result = train("cnn_small", small(mnist_train, 3000), small(mnist_test, 1000), cfg, reports.append, report_every=10)
+    steps = [r for r in reports if r.kind == "step"]
+    epochs = [r for r in reports if r.kind == "epoch"]
+    assert len(epochs) == 2 and len(steps) >= 9
+    assert all(a.fraction <= b.fraction for a, b in zip(reports, reports[1:]))
+    assert epochs[-1].test_accuracy == result.test_accuracy > 0.85  # far above chance after 94 steps
+    assert evaluate(result.model, small(mnist_test, 1000))[0] == pytest.approx(result.test_accuracy)
+
+
+def test_augmented_training_runs(mnist_train):
+    cfg = TrainConfig(epochs=1, batch_size=100, lr=0.05, augment=True, limit=500)
+    result = train("lenet5", mnist_train, None, cfg)
+    assert len(result.history) == 1
+
+
+def test_cancel(mnist_train):
+    calls = iter(range(1000))
+    with pytest.raises(TrainingCancelled):
+        train("mlp_128", mnist_train, None, TrainConfig(epochs=1, limit=2000), should_stop=lambda: next(calls) >= 3)
