@@ -25,17 +25,19 @@ CANVAS = 320  # px; a digit drawn across most of it with a 22 px brush has MNIST
 BRUSH = 22
 SEEN_ZOOM = 8  # the 28x28 image is shown as 224x224 with square pixels
 
-# The sketchpad starts with no tool selected ("select the draw tool to start"). A digit pad's only
-# job is drawing, so select the brush as soon as the editor appears (and again if it is re-rendered).
+# The sketchpad starts with no tool selected ("select the draw tool to start"), and clearing the
+# canvas deselects it again. A digit pad's only job is drawing: whenever no tool is selected, select
+# the brush. A tool the user picked (the eraser) is left alone.
 ARM_BRUSH_JS = """
 () => {
   const arm = () => {
     const pad = document.querySelector('#draw-pad');
-    if (!pad) return;
-    const brush = pad.querySelector('button[aria-label="Brush"]');
-    if (brush && !brush.dataset.armed) { brush.dataset.armed = '1'; brush.click(); }
+    const brush = pad && pad.querySelector('button[aria-label="Brush"]');
+    if (!brush) return;
+    const tools = [brush, pad.querySelector('button[aria-label="Erase"]')].filter(Boolean);
+    if (!tools.some(b => b.classList.contains('highlight'))) brush.click();
   };
-  new MutationObserver(arm).observe(document.body, {childList: true, subtree: true});
+  setInterval(arm, 250);
   arm();
 }
 """

@@ -14,11 +14,14 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path_factory, monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_dirs(tmp_path_factory):
+    """Once per session: servers started by module fixtures must see the same temp dir as every test."""
     home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(home / "gradio"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(home / "cache"))
+        mp.setenv("GRADIO_TEMP_DIR", str(home / "gradio"))
+        yield
 
 
 @pytest.fixture(scope="session")

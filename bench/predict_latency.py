@@ -1,0 +1,108 @@
+"""Prediction latency per stage, on one thread: decode, preprocess, model.
+
+Inputs: an 800x800 RGBA sketchpad PNG (strokes only in alpha), a 1600x1200 JPEG photo and a
+4000x3000 JPEG photo (made from a development-set photo). Prints median and p99 per stage and end
+to end, then batch throughput of the model alone, and as a baseline in the same run the seed
+tutorials' pipeline (decode, grey, resize to 28x28) with the same model.
+
+    python bench/predict_latency.py [--model cnn] [--repeats 200]
+Targets (issue 4): sketchpad median end to end <= 5 ms; a 4000x3000 photo under 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageOps
+
+from mnist_core import DEFAULT_MODEL, Predictor
+from mnist_core.preprocess import load_image, to_mnist
+
+DEV_PHOTO = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev" / "photo" / "photo_0000.jpg"
+
+
+def sketchpad_png() -> bytes:
+    img = Image.new("RGBA", (800, 800), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    d.line([(250, 200), (560, 200), (360, 640)], fill=(0, 0, 0, 255), width=40, joint="curve")
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def photo_jpeg(size: tuple[int, int]) -> bytes:
+    if DEV_PHOTO.exists():
+        img = ImageOps.exif_transpose(Image.open(DEV_PHOTO)).convert("RGB").resize(size, Image.Resampling.BICUBIC)
+    else:  # a drawn digit on grey paper, if the dev set is not beside the repo
+        img = Image.new("RGB", size, (215, 210, 200))
+        w, h = size
+        ImageDraw.Draw(img).line([(w * 0.4, h * 0.3), (w * 0.6, h * 0.3), (w * 0.45, h * 0.7)], fill=(30, 30, 60),
+                                 width=max(3, w // 80))  # fmt: skip
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+def stats(xs: list[float]) -> tuple[float, float]:
+    a = np.array(xs) * 1000
+    return float(np.median(a)), float(np.percentile(a, 99))
+
+
+def measure(predictor: Predictor, data: bytes, repeats: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"decode": [], "preprocess": [], "model": [], "total": [], "baseline": []}
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        img = load_image(data)
+        t1 = time.perf_counter()
+        x = to_mnist(img)
+        t2 = time.perf_counter()
+        predictor.probabilities(x[None])
+        t3 = time.perf_counter()
+        out["decode"].append(t1 - t0)
+        out["preprocess"].append(t2 - t1)
+        out["model"].append(t3 - t2)
+        out["total"].append(t3 - t0)
+        t = time.perf_counter()
+        naive = np.asarray(Image.open(io.BytesIO(data)).convert("L").resize((28, 28)), np.float32) / 255.0
+        predictor.probabilities(1.0 - naive[None])
+        out["baseline"].append(time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--repeats", type=int, default=200)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    predictor = Predictor.load(args.model)
+    inputs = {
+        "sketchpad 800x800 RGBA PNG": (sketchpad_png(), args.repeats),
+        "photo 1600x1200 JPEG": (photo_jpeg((1600, 1200)), args.repeats),
+        "photo 4000x3000 JPEG": (photo_jpeg((4000, 3000)), max(10, args.repeats // 10)),
+    }
+    print(f"model {args.model}, 1 thread; times in ms (median / p99)")
+    print(f"{'input':28s} {'decode':>13s} {'preprocess':>13s} {'model':>13s} {'end to end':>13s} {'resize-28 baseline':>19s}")
+    for name, (data, n) in inputs.items():
+        measure(predictor, data, 3)  # warm-up
+        r = measure(predictor, data, n)
+        cells = [f"{stats(r[k])[0]:5.1f} / {stats(r[k])[1]:5.1f}" for k in ("decode", "preprocess", "model", "total")]
+        print(f"{name:28s} " + " ".join(f"{c:>13s}" for c in cells) + f" {stats(r['baseline'])[0]:19.1f}")
+    print("\nmodel throughput in batches (preprocessed 28x28 inputs)")
+    x = np.random.rand(256, 28, 28).astype(np.float32)
+    for b in (1, 16, 64, 256):
+        predictor.probabilities(x[:b])
+        t = time.perf_counter()
+        reps = max(3, 512 // b)
+        for _ in range(reps):
+            predictor.probabilities(x[:b])
+        print(f"  batch {b:4d}: {b * reps / (time.perf_counter() - t):8.0f} images/s")
+
+
+if __name__ == "__main__":
+    main()
