@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .models import DEFAULT_MODEL
-from .preprocess import ImageSource, InputError, normalize, to_mnist
+from .preprocess import Digit, ImageSource, InputError, analyze, normalize
 from .weights import WeightsError, WeightsInfo, load_weights, read_info, weights_path
 
 # Below this top-1 probability the answer is shown as "not sure" rather than as a digit.
@@ -26,10 +26,12 @@ class Prediction:
     probabilities: np.ndarray  # (10,), sums to 1
     image: np.ndarray  # (28, 28) float in [0, 1]: what the model saw
     model: str
+    plausible: bool = True  # the ink looks like one digit (not a dot, noise or scribbles)
 
     @property
     def uncertain(self) -> bool:
-        return self.confidence < UNCERTAIN_BELOW
+        """True when the answer should be "not sure" rather than a digit."""
+        return self.confidence < UNCERTAIN_BELOW or not self.plausible
 
     def top_k(self, k: int = 3) -> list[tuple[int, float]]:
         order = np.argsort(-self.probabilities, kind="stable")[: max(1, min(k, 10))]
@@ -79,24 +81,24 @@ class Predictor:
 
     def predict_many(self, sources: list[ImageSource], raise_errors: bool = True) -> list[Prediction | InputError]:
         """Predict a batch in one forward pass; with raise_errors=False, bad inputs give their error."""
-        images: list[np.ndarray | InputError] = []
+        digits: list[Digit | InputError] = []
         for s in sources:
             try:
-                images.append(to_mnist(s))
+                digits.append(analyze(s))
             except InputError as exc:
                 if raise_errors:
                     raise
-                images.append(exc)
-        good = [im for im in images if not isinstance(im, InputError)]
+                digits.append(exc)
+        good = [d.image for d in digits if isinstance(d, Digit)]
         probs = iter(self.probabilities(np.stack(good)) if good else [])
         out: list[Prediction | InputError] = []
-        for im in images:
-            if isinstance(im, InputError):
-                out.append(im)
+        for d in digits:
+            if isinstance(d, InputError):
+                out.append(d)
                 continue
             p = next(probs)
-            d = int(p.argmax())
-            out.append(Prediction(d, float(p[d]), p, im, self.name))
+            k = int(p.argmax())
+            out.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible))
         return out
 
 

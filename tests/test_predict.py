@@ -57,3 +57,15 @@ def test_real_handwriting_dev_sets(predictor, dev_dir, kind, minimum):
     preds = predictor.predict_many([dev_dir / kind / r["filename"] for r in rows])
     acc = np.mean([p.digit == int(r["label"]) for p, r in zip(preds, rows)])
     assert acc >= minimum, f"{kind}: {acc:.3f}"
+
+
+def test_a_dot_or_noise_is_not_sure(predictor):
+    from PIL import Image, ImageDraw
+
+    dot = Image.new("RGB", (400, 400), "white")
+    ImageDraw.Draw(dot).ellipse((190, 190, 215, 215), fill="black")
+    assert predictor.predict(dot).uncertain
+    rng = np.random.default_rng(1)
+    noise = np.where(rng.random((300, 300)) < 0.03, 0, 255).astype(np.uint8)  # salt-and-pepper specks
+    assert predictor.predict(noise).uncertain
+    assert "uncertain" in predictor.predict(dot).to_json("dot.png")
