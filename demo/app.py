@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -122,6 +123,13 @@ def model_choices(cache: PredictorCache) -> list[tuple[str, str]]:
     return out
 
 
+def confusion_frame(state: JobState) -> pd.DataFrame:
+    """The new weights' confusion matrix: rows are the true digit, columns the prediction."""
+    if not state.confusion:
+        return pd.DataFrame()
+    return pd.DataFrame([[str(d), *row] for d, row in enumerate(state.confusion)], columns=["true \\ predicted", *map(str, range(10))])
+
+
 def job_view(state: JobState) -> tuple[str, pd.DataFrame]:
     """Status text and the per-epoch curves for a job snapshot."""
     rows = []
@@ -144,8 +152,9 @@ def job_view(state: JobState) -> tuple[str, pd.DataFrame]:
     if state.remaining is not None:
         timing += f", about {state.remaining:.0f} s left"
     lines.append(timing)
-    if state.test_accuracy is not None and state.previous_accuracy is not None:
-        lines.append(f"test accuracy {state.test_accuracy:.2%} (previous weights: {state.previous_accuracy:.2%})")
+    if state.test_accuracy is not None:
+        before = "none" if state.previous_accuracy is None else f"{state.previous_accuracy:.2%}"
+        lines.append(f"test accuracy of the new weights: {state.test_accuracy:.2%} (weights in use: {before})")
     return "\n\n".join(lines), df
 
 
@@ -155,11 +164,17 @@ def job_view(state: JobState) -> tuple[str, pd.DataFrame]:
 def build_demo(config: AppConfig | None = None) -> gr.Blocks:
     config = config or AppConfig()
     cache = PredictorCache(config.weights_dir)
+    problems = cache.verify(list_models())  # checksums every weights file at start-up
+    for name, problem in problems.items():
+        logging.getLogger("mnist-canvas").warning("weights for %s: %s", name, problem)
     jobs = RetrainJobs(config.weights_dir, config.data_root, on_finished=cache.put)
     show, on_draw, api_predict = make_handlers(cache)
 
     with gr.Blocks(title="mnist-canvas: handwritten digit recognition") as demo:
         gr.Markdown("# mnist-canvas\nDraw a digit, or upload a photo of one, and see what a neural network reads.")
+        if problems:
+            gr.Markdown("**Weights problems found at start-up:**\n" + "\n".join(f"- `{n}`: {p}" for n, p in problems.items()),
+                        elem_id="weights-problems")  # fmt: skip
         model = gr.Dropdown(model_choices(cache), value=DEFAULT_MODEL, label="Model (MNIST test accuracy)",
                             elem_id="model-select")
         with gr.Tabs():
@@ -203,6 +218,11 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
                 rt_status = gr.Markdown(elem_id="retrain-status")
                 rt_plot = gr.LinePlot(x="epoch", y="accuracy", color="curve", label="Accuracy per epoch",
                                       y_lim=[0.9, 1.0])  # fmt: skip
+                rt_confusion = gr.Dataframe(label="Confusion matrix of the new weights (test set)", interactive=False)
+                with gr.Row():
+                    rt_keep = gr.Button("Keep new weights", interactive=config.allow_retrain)
+                    rt_discard = gr.Button("Discard new weights", interactive=config.allow_retrain)
+                    rt_restore = gr.Button("Restore previous version", interactive=config.allow_retrain)
 
         inputs_draw = [pad, model]
         pad.change(on_draw, inputs_draw, [draw_label, draw_seen, draw_verdict], trigger_mode="always_last",
@@ -238,18 +258,40 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
                 state = jobs.snapshot()
                 progress(state.fraction, desc=f"{state.model}: {state.status}")
                 text, df = job_view(state)
-                yield note + text, df
+                yield note + text, df, confusion_frame(state)
                 if not state.running:
                     break
                 jobs.wait(timeout=0.5)
 
-        rt_start.click(retrain, [rt_model, rt_epochs, rt_lr, rt_batch], [rt_status, rt_plot], api_name="retrain",
-                       concurrency_limit=4)  # fmt: skip
+        rt_start.click(retrain, [rt_model, rt_epochs, rt_lr, rt_batch], [rt_status, rt_plot, rt_confusion],
+                       api_name="retrain", concurrency_limit=4)  # fmt: skip
 
         def cancel():
             return "Cancelling..." if jobs.cancel() else "No training is running."
 
+        def decide(action):
+            def handler():
+                if not config.allow_retrain:
+                    raise gr.Error(f"retraining is disabled: {config.retrain_disabled_reason}")
+                try:
+                    return action().message
+                except (ValueError, WeightsError) as exc:
+                    raise gr.Error(str(exc)) from None
+
+            return handler
+
+        def restore(name: str):
+            if not config.allow_retrain:
+                raise gr.Error(f"retraining is disabled: {config.retrain_disabled_reason}")
+            try:
+                return jobs.restore_previous(name)
+            except (JobBusyError, WeightsError) as exc:
+                raise gr.Error(str(exc)) from None
+
         rt_cancel.click(cancel, None, rt_status, api_name="cancel_retrain", queue=False)
+        rt_keep.click(decide(jobs.keep), None, rt_status, api_name="keep_weights")
+        rt_discard.click(decide(jobs.discard), None, rt_status, api_name="discard_weights")
+        rt_restore.click(restore, rt_model, rt_status, api_name="restore_weights")
         demo.load(lambda: gr.update(choices=model_choices(cache)), None, model, api_visibility="private")
     demo.jobs = jobs  # for tests and callers that want to inspect the job
     return demo

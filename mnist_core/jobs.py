@@ -2,8 +2,10 @@
 
 The app (or any other caller) starts a job and polls `snapshot()`; training runs in its own
 thread, off the request path. When it finishes, the new weights are evaluated on the test set
-and written atomically, and only then handed to `on_finished`: until that moment the previous
-weights stay in use, and a failed or cancelled job leaves them untouched.
+(accuracy and confusion matrix) and written atomically as a candidate file; `keep()` installs them
+(the old file becomes the previous version, restorable with `restore_previous()`) and hands them to
+`on_finished`, `discard()` deletes them. Until then the current weights stay in use, and a failed
+or cancelled job leaves them untouched.
 """
 
 from __future__ import annotations
@@ -15,23 +17,32 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+import torch
+
 from .data import Split, load_mnist
 from .predict import Predictor
-from .train import Progress, TrainConfig, TrainingCancelled, evaluate, train
-from .weights import save_weights, weights_path
+from .train import Progress, TrainConfig, TrainingCancelled, evaluate, predictions, train
+from .weights import install_weights, save_weights, weights_path
+from .weights import restore_previous as restore_previous_file
 
 
 @dataclass(frozen=True)
 class JobState:
     model: str = ""
-    status: str = "idle"  # idle | loading | training | saving | done | failed | cancelled
+    status: str = "idle"  # idle | loading | training | saving | finished | kept | discarded | failed | cancelled
     message: str = ""
     fraction: float = 0.0
     started: float = 0.0
     history: tuple[Progress, ...] = ()  # one entry per finished epoch
     last: Progress | None = None
-    test_accuracy: float | None = None
-    previous_accuracy: float | None = None
+    test_accuracy: float | None = None  # of the new weights
+    previous_accuracy: float | None = None  # of the weights in use when the job started
+    confusion: tuple[tuple[int, ...], ...] = ()  # rows: true digit, columns: predicted (new weights)
+
+    @property
+    def awaiting_decision(self) -> bool:
+        """Finished: the new weights are saved as a candidate, to be kept or discarded."""
+        return self.status == "finished"
 
     @property
     def running(self) -> bool:
@@ -64,6 +75,7 @@ class RetrainJobs:
     _cancel: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _data: tuple[Split, Split] | None = None
+    _candidate: Predictor | None = None
 
     def snapshot(self) -> JobState:
         return self._state
@@ -77,6 +89,9 @@ class RetrainJobs:
             if self._state.running:
                 raise JobBusyError(f"a training job for {self._state.model} is already running")
             self._cancel.clear()
+            if self._state.awaiting_decision:  # a new job replaces new weights nobody kept
+                candidate_path(self._state.model, self.weights_dir).unlink(missing_ok=True)
+                self._candidate = None
             self._state = JobState(model=model, status="loading", message="loading MNIST", started=time.time(),
                                    previous_accuracy=previous_accuracy)  # fmt: skip
             self._thread = threading.Thread(target=self._run, args=(model, config), name="retrain", daemon=True)
@@ -112,15 +127,58 @@ class RetrainJobs:
             result = train(model, train_split, test_split, config, on_progress, should_stop=self._cancel.is_set)
             self._set(status="saving", message="evaluating and saving")
             acc, _ = evaluate(result.model, test_split)
-            path = weights_path(model, self.weights_dir)
+            confusion = torch.zeros(10, 10, dtype=torch.long)
+            confusion.index_put_((test_split.labels, predictions(result.model, test_split)),
+                                 torch.ones(len(test_split), dtype=torch.long), accumulate=True)  # fmt: skip
+            path = candidate_path(model, self.weights_dir)
             info = save_weights(result.model, model, path, test_accuracy=acc, epochs=config.epochs,
                                 train_config=config.to_dict(), train_seconds=result.seconds)  # fmt: skip
-            if self.on_finished is not None:
-                self.on_finished(model, Predictor(result.model, model, info))
-            self._set(status="done", fraction=1.0, test_accuracy=acc,
-                      message=f"done: {acc:.2%} on the 10,000 test images; saved to {path.name} and now in use")  # fmt: skip
+            self._candidate = Predictor(result.model, model, info)
+            self._set(status="finished", fraction=1.0, test_accuracy=acc,
+                      confusion=tuple(tuple(r) for r in confusion.tolist()),
+                      message=f"finished: {acc:.2%} on the 10,000 test images. Keep the new weights or discard them.")  # fmt: skip
         except TrainingCancelled:
+            self._cancel.clear()
             self._set(status="cancelled", message="cancelled; the previous weights are still in use")
         except Exception as exc:  # the job must end in a state the UI can show, whatever went wrong
             traceback.print_exc()
             self._set(status="failed", message=f"failed: {exc}")
+
+    def keep(self) -> JobState:
+        """Put the finished job's weights in use: atomic swap on disk, then in memory."""
+        with self._lock:
+            state, cand = self._state, self._candidate
+            if not state.awaiting_decision or cand is None:
+                raise ValueError("there are no new weights waiting to be kept")
+            info = install_weights(candidate_path(state.model, self.weights_dir), weights_path(state.model, self.weights_dir))
+            if self.on_finished is not None:
+                self.on_finished(state.model, Predictor(cand.model, state.model, info))
+            self._candidate = None
+            self._set(status="kept", message=f"kept: {state.model} now uses the new weights ({info.test_accuracy:.2%}); "
+                                             "the previous version can be restored")  # fmt: skip
+            return self._state
+
+    def discard(self) -> JobState:
+        with self._lock:
+            if not self._state.awaiting_decision:
+                raise ValueError("there are no new weights waiting to be discarded")
+            candidate_path(self._state.model, self.weights_dir).unlink(missing_ok=True)
+            self._candidate = None
+            self._set(status="discarded", message="discarded: the weights in use are unchanged")
+            return self._state
+
+    def restore_previous(self, model: str) -> str:
+        """Swap a model's current and previous weights on disk and in use."""
+        with self._lock:
+            if self._state.running and self._state.model == model:
+                raise JobBusyError(f"{model} is being retrained; restore it when the job ends")
+            path = weights_path(model, self.weights_dir)
+            info = restore_previous_file(path)
+            if self.on_finished is not None:
+                self.on_finished(model, Predictor.from_file(path))
+            return f"restored the previous weights of {model} ({info.test_accuracy:.2%}, {info.date})"
+
+
+def candidate_path(model: str, weights_dir: Path | str | None = None) -> Path:
+    """Where a finished job's weights wait for the keep-or-discard decision."""
+    return weights_path(model, weights_dir).with_name(f"{model}.candidate.safetensors")

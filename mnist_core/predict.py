@@ -13,7 +13,7 @@ from torch import nn
 
 from .models import DEFAULT_MODEL
 from .preprocess import Digit, ImageSource, InputError, analyze, normalize
-from .weights import WeightsError, WeightsInfo, load_weights, read_info, weights_path
+from .weights import SUFFIX, WeightsError, WeightsInfo, load_weights, read_info, shipped_weights_dir, weights_path
 
 # Below this top-1 probability the answer is shown as "not sure" rather than as a digit.
 UNCERTAIN_BELOW = 0.6
@@ -111,17 +111,38 @@ class PredictorCache:
 
     def __init__(self, weights_dir: str | os.PathLike | None = None):
         self.weights_dir = weights_dir
+        self.problems: dict[str, str] = {}  # model -> what was wrong with its weights file
         self._loaded: dict[str, Predictor] = {}
         self._lock = threading.Lock()
 
+    def _load(self, name: str) -> Predictor:
+        try:
+            return Predictor.load(name, self.weights_dir)
+        except WeightsError as exc:
+            shipped = shipped_weights_dir() / f"{name}{SUFFIX}"
+            if weights_path(name, self.weights_dir).resolve() == shipped.resolve():
+                raise
+            pred = Predictor.from_file(shipped)  # a corrupt retrained file must not take the model down
+            self.problems[name] = f"{exc}; using the shipped weights instead"
+            return pred
+
     def get(self, name: str) -> Predictor:
-        """Raises WeightsError when the model's weights are missing or corrupt."""
+        """Raises WeightsError when the model's weights (and the shipped ones) are missing or corrupt."""
         pred = self._loaded.get(name)
         if pred is None:
             with self._lock:
-                pred = self._loaded.get(name) or Predictor.load(name, self.weights_dir)
+                pred = self._loaded.get(name) or self._load(name)
                 self._loaded[name] = pred
         return pred
+
+    def verify(self, names: list[str]) -> dict[str, str]:
+        """Load (and so checksum) every model's weights now; returns the problems found."""
+        for name in names:
+            try:
+                self.get(name)
+            except WeightsError as exc:
+                self.problems[name] = str(exc)
+        return dict(self.problems)
 
     def put(self, name: str, predictor: Predictor) -> None:
         self._loaded[name] = predictor

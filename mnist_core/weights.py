@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,19 +117,71 @@ def save_weights(
         save_file(tensors, tmp, metadata=meta)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        _keep_previous(path)
         os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half of one
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+    _fsync_dir(path.parent)
+    return WeightsInfo.from_metadata(meta)
+
+
+def previous_path(path: str | os.PathLike) -> Path:
+    """Where the version before the current one is kept: <model>.previous.safetensors."""
+    path = Path(path)
+    return path.with_name(path.name.removesuffix(SUFFIX) + ".previous" + SUFFIX)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:  # make renames durable
+        fd = os.open(folder, os.O_RDONLY)
         try:
-            os.fsync(dir_fd)
+            os.fsync(fd)
         finally:
-            os.close(dir_fd)
+            os.close(fd)
     except OSError:
         pass
-    return WeightsInfo.from_metadata(meta)
+
+
+def _link_to_temp(path: Path) -> Path:
+    """A second name for `path`'s current content (a hard link, else a copy), ready to be renamed."""
+    tmp = path.with_name(f".{path.name}.link.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(path, tmp)
+    except OSError:
+        shutil.copy2(path, tmp)
+    return tmp
+
+
+def _keep_previous(path: Path) -> None:
+    """Keep the current file as the previous version; the current name stays in place throughout."""
+    if path.exists():
+        os.replace(_link_to_temp(path), previous_path(path))
+
+
+def install_weights(candidate: str | os.PathLike, path: str | os.PathLike) -> WeightsInfo:
+    """Make a verified candidate file the current weights, keeping the old ones as the previous version."""
+    candidate, path = Path(candidate), Path(path)
+    _, info = load_weights(candidate)  # never install a file that does not load
+    _keep_previous(path)
+    os.replace(candidate, path)
+    _fsync_dir(path.parent)
+    return info
+
+
+def restore_previous(path: str | os.PathLike) -> WeightsInfo:
+    """Swap the current and the previous version; at every instant both names hold a complete file."""
+    path = Path(path)
+    prev = previous_path(path)
+    if not prev.exists():
+        raise WeightsError(f"there is no previous version of {path.name} to restore")
+    _, info = load_weights(prev)
+    current = _link_to_temp(path)
+    os.replace(prev, path)
+    os.replace(current, prev)
+    _fsync_dir(path.parent)
+    return info
 
 
 def read_info(path: str | os.PathLike) -> WeightsInfo:

@@ -83,13 +83,23 @@ def test_retrain_one_job_at_a_time_and_new_weights_used(server, client, tmp_path
     path = tmp_path / "seven.png"
     draw_digit("7").save(path)
     assert client.predict(handle_file(str(path)), "cnn", api_name="/predict")["label"] == "7"
-    status, plot = first.result(timeout=300)
-    assert "done" in status, status
-    after = read_info(wdir / "cnn_small.safetensors")
-    assert after.date >= before.date and after.train_config["limit"] == 3000
-    assert after.test_accuracy > 0.85 and after.sha256 != before.sha256
+    status, plot, confusion = first.result(timeout=300)
+    assert "finished" in status, status
     assert len(plot["data"]) == 4  # two epochs x (train, test)
+    assert sum(sum(row[1:]) for row in confusion["data"]) == 10000
+    # nothing changes until the new weights are kept
+    assert read_info(wdir / "cnn_small.safetensors").sha256 == before.sha256
+    assert "kept" in client.predict(api_name="/keep_weights")
+    after = read_info(wdir / "cnn_small.safetensors")
+    assert after.train_config["limit"] == 3000 and after.test_accuracy > 0.85 and after.sha256 != before.sha256
+    assert read_info(wdir / "cnn_small.previous.safetensors").sha256 == before.sha256
     assert client.predict(handle_file(str(path)), "cnn_small", api_name="/predict")["label"] == "7"
+    # one click restores the previous version, on disk and in use
+    assert "restored" in client.predict("cnn_small", api_name="/restore_weights")
+    assert read_info(wdir / "cnn_small.safetensors").sha256 == before.sha256
+    assert demo.jobs.snapshot().status == "kept"
+    with pytest.raises(Exception, match="no new weights"):
+        client.predict(api_name="/keep_weights")
 
 
 def test_retrain_cancel(server, client):
@@ -102,7 +112,7 @@ def test_retrain_cancel(server, client):
     time.sleep(1.0)
     t = time.time()
     assert Client(url, verbose=False).predict(api_name="/cancel_retrain") == "Cancelling..."
-    status, _ = job.result(timeout=60)
+    status, _, _ = job.result(timeout=60)
     assert "cancelled" in status and time.time() - t < 5
     assert (wdir / "mlp_128.safetensors").read_bytes() == before
 

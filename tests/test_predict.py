@@ -69,3 +69,17 @@ def test_a_dot_or_noise_is_not_sure(predictor):
     noise = np.where(rng.random((300, 300)) < 0.03, 0, 255).astype(np.uint8)  # salt-and-pepper specks
     assert predictor.predict(noise).uncertain
     assert "uncertain" in predictor.predict(dot).to_json("dot.png")
+
+
+def test_corrupt_weights_fall_back_to_the_shipped_file(weights_copy):
+    from mnist_core.predict import PredictorCache
+
+    (weights_copy / "cnn.safetensors").write_bytes(b"garbage, as after a bad disk")
+    data = bytearray((weights_copy / "lenet5.safetensors").read_bytes())
+    data[-5] ^= 0xFF
+    (weights_copy / "lenet5.safetensors").write_bytes(bytes(data))
+    cache = PredictorCache(weights_copy)
+    problems = cache.verify(["cnn", "lenet5", "mlp_128"])
+    assert set(problems) == {"cnn", "lenet5"} and all("shipped" in p for p in problems.values())
+    assert "checksum" in problems["lenet5"]
+    assert cache.get("cnn").predict(draw_digit("7")).digit == 7

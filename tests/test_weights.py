@@ -69,3 +69,60 @@ def test_weights_dir_setting(monkeypatch, tmp_path):
     monkeypatch.setenv("MNIST_WEIGHTS", str(tmp_path))
     assert W.weights_path("cnn") == tmp_path / "cnn.safetensors"
     assert W.weights_path("cnn", tmp_path / "other") == tmp_path / "other" / "cnn.safetensors"
+
+
+def test_previous_version_kept_and_restored(tmp_path):
+    from mnist_core.weights import install_weights, previous_path, restore_previous
+
+    path = tmp_path / "mlp_128.safetensors"
+    first = save_weights(create_model("mlp_128"), "mlp_128", path, test_accuracy=0.91)
+    assert not previous_path(path).exists()
+    second = save_weights(create_model("mlp_128"), "mlp_128", path, test_accuracy=0.92)
+    assert read_info(previous_path(path)).sha256 == first.sha256 and read_info(path).sha256 == second.sha256
+    with pytest.raises(WeightsError):  # a broken candidate is never installed
+        bad = tmp_path / "bad.safetensors"
+        bad.write_bytes(b"nope")
+        install_weights(bad, path)
+    assert read_info(path).sha256 == second.sha256
+    cand = tmp_path / "cand.safetensors"
+    third = save_weights(create_model("mlp_128"), "mlp_128", cand, test_accuracy=0.93)
+    install_weights(cand, path)
+    assert read_info(path).sha256 == third.sha256 and read_info(previous_path(path)).sha256 == second.sha256
+    restore_previous(path)
+    assert read_info(path).sha256 == second.sha256 and read_info(previous_path(path)).sha256 == third.sha256
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.safetensors", "mlp_128.previous.safetensors",
+                                                          "mlp_128.safetensors"]  # fmt: skip
+
+
+def test_kill_9_during_save_leaves_weights_loadable_and_unchanged(tmp_path):
+    """A training subprocess killed in the middle of writing its weights."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "mlp_128.safetensors"
+    save_weights(create_model("mlp_128"), "mlp_128", path, test_accuracy=0.9)
+    before = path.read_bytes()
+    script = textwrap.dedent(f"""
+        import time, safetensors.torch as st
+        from mnist_core import weights
+        from mnist_core.models import create_model
+        real = st.save_file
+        def slow(tensors, filename, metadata=None):
+            real(tensors, filename, metadata=metadata)
+            with open(filename, "r+b") as f:
+                f.truncate(100)  # a half-written file, as at the moment of the kill
+            print("writing", flush=True)
+            time.sleep(60)
+        weights.save_file = slow
+        weights.save_weights(create_model("mlp_128"), "mlp_128", {str(path)!r}, test_accuracy=0.5)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # killed mid-save, for real
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert path.read_bytes() == before
+    load_weights(path)
