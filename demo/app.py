@@ -293,7 +293,8 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
         rt_discard.click(decide(jobs.discard), None, rt_status, api_name="discard_weights")
         rt_restore.click(restore, rt_model, rt_status, api_name="restore_weights")
         demo.load(lambda: gr.update(choices=model_choices(cache)), None, model, api_visibility="private")
-    demo.jobs = jobs  # for tests and callers that want to inspect the job
+    demo.jobs = jobs  # for callers that serve the app (the REST routes) and for tests
+    demo.cache = cache
     return demo
 
 
@@ -337,7 +338,24 @@ def main(argv: list[str] | None = None) -> int:
             print("error: --auth takes USER:PASS", file=sys.stderr)
             return 2
         auth = (user, password)
-    demo = build_demo(config_from_args(args))
-    demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth, max_file_size="10mb")
+    serve(config_from_args(args), args.host, args.port, share=args.share, auth=auth)
     return 0
+
+
+def serve(config: AppConfig, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False,
+          auth: tuple[str, str] | None = None, block: bool = True) -> tuple[gr.Blocks, str]:
+    """Launch the app and add POST /v1/predict to the same FastAPI server (one process, one port).
+
+    Gradio's launch() builds that FastAPI app; mounting Gradio into our own app instead would lose
+    --share, which only launch() provides.
+    """
+    from .rest import add_rest_routes
+
+    demo = build_demo(config)
+    demo.queue(default_concurrency_limit=4)
+    app, url, _ = demo.launch(server_name=host, server_port=port, share=share, auth=auth, max_file_size="10mb",
+                              prevent_thread_lock=True, quiet=not block)  # fmt: skip
+    add_rest_routes(app, demo.cache, auth)
+    if block:
+        demo.block_thread()
+    return demo, url

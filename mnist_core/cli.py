@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .data import DatasetNotFoundError, load_mnist, train_val_split
-from .models import DEFAULT_MODEL, get_spec, list_models
+from .models import DEFAULT_MODEL, count_parameters, get_spec, list_models
 from .predict import Predictor
 from .preprocess import InputError
 from .train import Progress, TrainConfig, TrainingCancelled, evaluate, train
@@ -99,9 +99,13 @@ def eval_main(argv: list[str] | None = None) -> int:
     g.add_argument("--all", action="store_true", help="every registered model")
     p.add_argument("--data-root")
     p.add_argument("--json", action="store_true", help="one JSON object per model")
+    p.add_argument("--markdown", action="store_true", help="a table for the README (accuracy, size, training time)")
     _common(p)
     args = p.parse_args(argv)
     names = list_models() if args.all else [args.model or DEFAULT_MODEL]
+    if args.markdown:
+        print("| model | architecture | parameters | MNIST test accuracy | epochs | training time |")
+        print("|---|---|---:|---:|---:|---:|")
     try:
         test = load_mnist(args.data_root, train=False)
     except DatasetNotFoundError as exc:
@@ -115,7 +119,12 @@ def eval_main(argv: list[str] | None = None) -> int:
             code = 1
             continue
         acc, _ = evaluate(pred.model, test)
-        if args.json:
+        if args.markdown:
+            info, star = pred.info, " (default)" if name == DEFAULT_MODEL else ""
+            seconds = f"{info.train_seconds / 60:.1f} min" if info and info.train_seconds else "?"
+            print(f"| `{name}`{star} | {get_spec(name).description} | {count_parameters(pred.model):,} | "
+                  f"{acc:.2%} | {info.epochs if info else '?'} | {seconds} |", flush=True)  # fmt: skip
+        elif args.json:
             print(json.dumps({"model": name, "accuracy": round(acc, 6), "n": len(test)}), flush=True)
         else:
             print(f"{name:24s} {acc * 100:6.2f}%  (n={len(test)})", flush=True)

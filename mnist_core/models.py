@@ -139,11 +139,3 @@ def cnn_small() -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def describe(name: str) -> str:
-    return get_spec(name).description
-
-
-def input_example(batch: int = 2) -> torch.Tensor:
-    return torch.zeros(batch, 1, 28, 28)

@@ -9,7 +9,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from conftest import draw_digit
-from demo.app import AppConfig, build_demo, config_from_args, parse_args, sketch_image
+from demo.app import AppConfig, config_from_args, parse_args, serve, sketch_image
 from mnist_core.weights import read_info
 
 
@@ -21,9 +21,8 @@ def server(tmp_path_factory, data_root):
 
     wdir = tmp_path_factory.mktemp("weights")
     shutil.copytree(REPO / "weights", wdir, dirs_exist_ok=True)
-    demo = build_demo(AppConfig(weights_dir=str(wdir), data_root=str(data_root), train_limit=3000))
-    demo.queue(default_concurrency_limit=4)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_port=None)
+    demo, url = serve(AppConfig(weights_dir=str(wdir), data_root=str(data_root), train_limit=3000), port=None,
+                      block=False)  # fmt: skip
     yield demo, url, wdir
     demo.close()
 
@@ -124,3 +123,30 @@ def test_retrain_cancel(server, client):
 )  # fmt: skip
 def test_retrain_disabled_on_public_servers_without_auth(argv, allowed):
     assert config_from_args(parse_args(argv)).allow_retrain is allowed
+
+
+def test_rest_predict(server, tmp_path):
+    import httpx
+
+    _, url, _ = server
+    path = tmp_path / "seven.png"
+    draw_digit("7", paper=(0, 0, 0, 0)).save(path)
+    r = httpx.post(url + "v1/predict", files={"image": ("seven.png", path.read_bytes(), "image/png")},
+                   data={"top_k": "2", "model": "lenet5"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["path"] == "seven.png" and body["digit"] == 7 and body["model"] == "lenet5" and len(body["top_k"]) == 2
+
+
+@pytest.mark.parametrize(
+    "content,data,status,message",
+    [(b"<html>not a picture</html>", {}, 400, "not an image"), (b"GIF89a", {}, 400, "corrupt|not an image"),
+     (b"x", {"model": "gpt"}, 400, "unknown model"), (b"x", {"top_k": "0"}, 400, "top_k")],
+)  # fmt: skip
+def test_rest_predict_errors(server, content, data, status, message):
+    import re
+
+    import httpx
+
+    r = httpx.post(server[1] + "v1/predict", files={"image": ("x.png", content, "image/png")}, data=data)
+    assert r.status_code == status and re.search(message, r.json()["error"])
