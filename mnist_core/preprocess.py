@@ -77,14 +77,14 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
         except UnidentifiedImageError:
             raise InputError(f"{name} is not an image file this program can read") from None
         except Image.DecompressionBombError:
-            raise InputError(f"{name} is too large to decode safely") from None
+            raise InputError(f"{name} is too large: over {max_pixels // 1_000_000} megapixels") from None
         except OSError as exc:
             raise InputError(f"{name} could not be read: {exc}") from None
     w, h = img.size
     if w < 1 or h < 1:
         raise InputError("the image is empty (0 pixels)")
     if w * h > max_pixels:
-        raise InputError(f"the image is {w}x{h} pixels; the limit is {max_pixels // 1_000_000} megapixels")
+        raise InputError(f"the image is too large: {w}x{h} pixels is over {max_pixels // 1_000_000} megapixels")
     try:
         # JPEG can decode straight at 1/2, 1/4 or 1/8 scale: most of the cost of a big photo, avoided.
         scale = max(w, h) // (2 * WORK_SIDE)
@@ -134,7 +134,7 @@ def _array_to_gray_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
     if arr.size == 0:
         raise InputError("the image is empty (0 pixels)")
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
-        raise InputError(f"the image is {arr.shape[1]}x{arr.shape[0]} pixels; too large")
+        raise InputError(f"the image is too large: over {MAX_PIXELS // 1_000_000} megapixels")
     if arr.dtype == bool:
         f = arr.astype(np.float32)
     elif arr.dtype == np.uint8:

@@ -173,7 +173,7 @@ def test_decompression_bomb_refused_before_decoding():
     buf = io.BytesIO()
     Image.new("1", (20000, 20000)).save(buf, "PNG")  # 400 MP in a few kB
     assert len(buf.getvalue()) < 200_000
-    with pytest.raises(InputError, match="megapixels|too large"):
+    with pytest.raises(InputError, match="too large"):
         to_mnist(buf.getvalue())
 
 

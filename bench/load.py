@@ -1,0 +1,177 @@
+"""Load on the running app: 16 concurrent clients on loopback, real drawings and photos.
+
+Starts two servers as subprocesses: the app (`python -m demo`) and, in the same run, a trivial
+Gradio app whose handler only decodes the image (each with a REST twin: POST /v1/predict on the
+app, POST /v1/decode on the trivial one). Then drives, one after the other:
+
+  1. the Gradio `/predict` endpoint with `gradio_client` clients, app vs trivial app;
+  2. the plain HTTP `POST /v1/predict` with httpx clients, app vs a decode-only endpoint.
+
+Prints throughput, p50/p95/p99 latency and errors for each. Targets (issue 6): zero errors; Gradio
+/predict at least 80% of the trivial app's throughput; /v1/predict at least 100 requests/s.
+
+    python bench/load.py [--clients 16] [--requests 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
+
+
+def sample_files(n: int = 40) -> list[Path]:
+    files = []
+    for kind in ("canvas", "photo"):
+        rows = list(csv.DictReader(open(DEV / kind / "labels.csv")))
+        files += [DEV / kind / r["filename"] for r in rows[: n // 2]]
+    return files
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_trivial(port: int) -> None:
+    """A Gradio app whose /predict only decodes the image (the protocol's own cost), plus /v1/decode."""
+    import gradio as gr
+    from fastapi import File, UploadFile
+    from PIL import Image
+
+    def decode(path: str) -> dict[str, float]:
+        with Image.open(path) as img:
+            img.load()
+        return {"0": 1.0}
+
+    with gr.Blocks() as demo:
+        f = gr.File(type="filepath")
+        out = gr.Label()
+        gr.Button().click(decode, f, out, api_name="predict")
+    demo.queue(default_concurrency_limit=4)
+    app, _, _ = demo.launch(server_port=port, prevent_thread_lock=True, quiet=True)
+
+    @app.post("/v1/decode")
+    def v1_decode(image: UploadFile = File(...)) -> dict:
+        import io
+
+        with Image.open(io.BytesIO(image.file.read())) as img:
+            img.load()
+        return {"digit": 0}
+
+    demo.block_thread()
+
+
+def start(cmd: list[str], port: int) -> subprocess.Popen:
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            time.sleep(1.0)
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"server on port {port} did not start: {' '.join(cmd)}")
+
+
+def drive(call, clients: int, requests: int, files: list[Path]) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        state = {}
+        for j in range(requests):
+            f = files[(i * requests + j) % len(files)]
+            t = time.perf_counter()
+            try:
+                call(state, f)
+                with lock:
+                    latencies.append(time.perf_counter() - t)
+            except Exception as exc:  # every failure counts, whatever it is
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    lat = np.array(latencies or [float("nan")]) * 1000
+    return {"rps": len(latencies) / wall, "p50": np.percentile(lat, 50), "p95": np.percentile(lat, 95),
+            "p99": np.percentile(lat, 99), "errors": len(errors), "first_error": errors[0] if errors else ""}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--requests", type=int, default=20)
+    ap.add_argument("--serve-trivial", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve_trivial:
+        serve_trivial(args.serve_trivial)
+        return
+    import httpx
+    from gradio_client import Client, handle_file
+
+    files = sample_files()
+    app_port, triv_port = free_port(), free_port()
+    procs = [start([sys.executable, "-m", "demo", "--port", str(app_port)], app_port),
+             start([sys.executable, __file__, "--serve-trivial", str(triv_port)], triv_port)]  # fmt: skip
+    try:
+        app_url, triv_url = f"http://127.0.0.1:{app_port}/", f"http://127.0.0.1:{triv_port}/"
+
+        def gradio(url: str, extra: tuple):
+            def call(state: dict, f: Path) -> None:
+                client = state.setdefault("client", Client(url, verbose=False))
+                client.predict(handle_file(str(f)), *extra, api_name="/predict")
+
+            return call
+
+        def rest(url: str):
+            def call(state: dict, f: Path) -> None:
+                http = state.setdefault("http", httpx.Client(timeout=60))
+                r = http.post(url, files={"image": (f.name, f.read_bytes())})
+                r.raise_for_status()
+
+            return call
+
+        runs = {
+            "gradio /predict: trivial app (decode only)": drive(gradio(triv_url, ()), args.clients, args.requests, files),
+            "gradio /predict: mnist-canvas": drive(gradio(app_url, ("cnn",)), args.clients, args.requests, files),
+            "POST /v1/decode (decode only)": drive(rest(triv_url + "v1/decode"), args.clients, args.requests * 5, files),
+            "POST /v1/predict: mnist-canvas": drive(rest(app_url + "v1/predict"), args.clients, args.requests * 5, files),
+        }
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(10)
+    print(f"{args.clients} clients on loopback, {len(files)} real drawings and photos")
+    print(f"{'endpoint':45s} {'req/s':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
+    for name, r in runs.items():
+        print(f"{name:45s} {r['rps']:7.1f} {r['p50']:8.0f} {r['p95']:8.0f} {r['p99']:8.0f} {r['errors']:7d}")
+        if r["first_error"]:
+            print(f"    first error: {r['first_error']}")
+    names = list(runs)
+    print(f"gradio: mnist-canvas / trivial throughput = {runs[names[1]]['rps'] / runs[names[0]]['rps']:.0%} (target >= 80%)")
+    print(f"/v1/predict: {runs[names[3]]['rps']:.0f} req/s (target >= 100)")
+
+
+if __name__ == "__main__":
+    main()
