@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import AugmentConfig, Split, augment
+from .data import AugmentConfig, Split, augment, style_variants
 from .models import create_model, get_spec
 from .preprocess import normalize
 
@@ -35,6 +35,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     warmup: float = 0.15  # fraction of all steps spent warming up
     augment: bool = False
+    styles: float = 0.0  # add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s
     seed: int = 0
     val_size: int = 0  # hold out this many training images to choose recipes without the test set
     limit: int = 0  # train on only the first N training images (0: all); for smoke tests and demos
@@ -55,6 +56,8 @@ class TrainConfig:
             raise ValueError(f"the learning rate must be a positive number, not {self.lr}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        if not 0 <= self.styles <= 1:
+            raise ValueError("styles is a fraction in [0, 1]")
         if not 0 <= self.label_smoothing < 1 or not 0 <= self.warmup < 1 or self.weight_decay < 0:
             raise ValueError("label_smoothing and warmup must be in [0, 1), weight_decay >= 0")
 
@@ -180,6 +183,9 @@ def train(
     model = model.to(memory_format=torch.channels_last)  # ~1.5x faster convolutions on CPU (measured)
     if config.limit:
         train_split = train_split.subset(slice(0, config.limit))
+    if config.styles:
+        extra = style_variants(train_split, config.styles, config.seed)
+        train_split = Split(torch.cat([train_split.images, extra.images]), torch.cat([train_split.labels, extra.labels]))
     x_all, y_all = _images(train_split), train_split.labels
     n = len(y_all)
     steps = math.ceil(n / config.batch_size)

@@ -39,3 +39,14 @@ def test_augment_keeps_shape_range_and_mostly_the_ink(mnist_test):
     ratio = y.sum((1, 2, 3)) / x.sum((1, 2, 3))
     assert ((ratio > 0.3) & (ratio < 3.5)).all()  # one-pixel dilation can triple a thin "1"
     assert not torch.allclose(x, y)
+
+
+def test_style_variants_are_flagged_ones_and_crossed_sevens(mnist_test):
+    from mnist_core.data import style_variants
+
+    v = style_variants(mnist_test.subset(slice(0, 1000)), fraction=0.5, seed=0)
+    assert set(v.labels.tolist()) == {1, 7} and v.images.shape[1:] == (28, 28)
+    ones = mnist_test.images[:1000][mnist_test.labels[:1000] == 1].float().mean(0)
+    flagged = v.images[v.labels == 1].float().mean(0)
+    # the flag adds ink to the upper left, where a bare 1 has none
+    assert flagged[4:12, 4:13].mean() > ones[4:12, 4:13].mean() + 5
