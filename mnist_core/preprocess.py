@@ -155,10 +155,9 @@ def _array_to_gray_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
         gray = f[..., 0] if f.shape[-1] == 2 else f[..., :3] @ np.float32([0.299, 0.587, 0.114])
     else:
         gray = f
-    mode_alpha = None if alpha is None else Image.fromarray((alpha * 255).astype(np.uint8))
     img = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
-    if mode_alpha is not None:
-        img = Image.merge("LA", (img, mode_alpha))
+    if alpha is not None:
+        img = Image.merge("LA", (img, Image.fromarray((alpha * 255).astype(np.uint8))))
     return _pil_to_gray_alpha(img)
 
 
