@@ -98,20 +98,19 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
 
 
 def _pil_to_gray_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """Grey in [0, 1] and alpha in [0, 1] (or None), at most WORK_SIDE on the long side."""
+    """Grey in [0, 1] and alpha in [0, 1] (or None), about WORK_SIDE on the long side."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         arr = np.asarray(img, dtype=np.float32)
         img = Image.fromarray(_rescale(arr)).convert("L") if arr.size else img
     has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (img.mode == "P" and "transparency" in img.info)
-    img = img.convert("LA" if has_alpha else "L")  # handles 1, P, RGB, CMYK, YCbCr, ...
-    if max(img.size) > WORK_SIDE:
-        s = WORK_SIDE / max(img.size)
-        size = (max(1, round(img.width * s)), max(1, round(img.height * s)))
-        img = img.resize(size, Image.Resampling.BOX)  # area average: thin strokes fade but do not vanish
-    arr = np.asarray(img, dtype=np.float32) / 255.0
-    if has_alpha:
-        return arr[..., 0], arr[..., 1]
-    return arr, None
+    if has_alpha and img.mode not in ("RGBA", "LA"):
+        img = img.convert("RGBA")
+    # grey and alpha as single-channel images, then an integer box reduction to about WORK_SIDE:
+    # a few times cheaper than converting or resizing the full-size multi-channel image
+    factor = max(1, round(max(img.size) / WORK_SIDE))
+    channels = [img.convert("L")] + ([img.getchannel("A")] if has_alpha else [])  # convert handles 1, P, CMYK...
+    gray, *alpha = (np.asarray(c.reduce(factor) if factor > 1 else c, dtype=np.float32) / 255.0 for c in channels)
+    return gray, (alpha[0] if alpha else None)
 
 
 def _rescale(arr: np.ndarray) -> np.ndarray:
@@ -222,8 +221,8 @@ def _paper(light: np.ndarray) -> np.ndarray:
     size = max(3, round(max(small.shape) * 0.09))  # strokes are at most ~6.5% of the image side
     small = ndimage.maximum_filter(small, size=size, mode="nearest")
     small = ndimage.uniform_filter(small, size=size, mode="nearest")
-    up = np.repeat(np.repeat(small, f, axis=0), f, axis=1)[:h, :w]
-    return ndimage.uniform_filter(up, size=f, mode="nearest")
+    up = Image.fromarray(small.astype(np.float32), mode="F").resize((wp, hp), Image.Resampling.BILINEAR)
+    return np.asarray(up)[:h, :w]
 
 
 def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
@@ -256,9 +255,10 @@ class Component:
     touches_border: bool
 
 
-def ink_mask(ink: np.ndarray) -> np.ndarray:
-    """Binary ink by hysteresis: pixels above a robust threshold, plus the fainter pixels connected
-    to them (thin or light strokes would otherwise break a digit into pieces)."""
+def ink_labels(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """Ink components by hysteresis: pixels above a robust threshold, plus the fainter pixels connected
+    to them (thin or light strokes would otherwise break a digit into pieces). Returns an 8-connected
+    label image (0: background) and the number of labels."""
     sample = ink[::2, ::2] if ink.size > 40_000 else ink
     peak = float(np.percentile(sample, 99.9)) if ink.size > 1000 else float(ink.max())
     if peak < MIN_CONTRAST:
@@ -271,27 +271,28 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     strong = ink > t
     weak = ink > max(0.5 * t, noise)
     labels, n = ndimage.label(weak, structure=np.ones((3, 3), bool))
-    seeded = np.zeros(n + 1, bool)
-    seeded[np.unique(labels[strong])] = True
-    seeded[0] = False
-    return seeded[labels]
+    keep = np.zeros(n + 1, np.int32)
+    seeds = np.unique(labels[strong])
+    seeds = seeds[seeds > 0]
+    keep[seeds] = np.arange(1, seeds.size + 1)
+    return keep[labels], int(seeds.size)
 
 
-def components(mask: np.ndarray, ink: np.ndarray) -> tuple[list[Component], np.ndarray]:
-    """8-connected ink components, and the label image they index."""
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+
+def components(labels: np.ndarray, n: int, ink: np.ndarray) -> list[Component]:
+    """Size, mass and box of each labelled ink component."""
     if n == 0:
-        return [], labels
+        return []
     flat = labels.ravel()
     areas = np.bincount(flat, minlength=n + 1)[1:]
     masses = np.bincount(flat, weights=ink.ravel(), minlength=n + 1)[1:]
-    h, w = mask.shape
+    h, w = labels.shape
     out = []
     for i, sl in enumerate(ndimage.find_objects(labels)):
         y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
         border = y0 == 0 or x0 == 0 or y1 == h or x1 == w
         out.append(Component(i + 1, int(areas[i]), float(masses[i]), (y0, x0, y1, x1), border))
-    return out, labels
+    return out
 
 
 def _is_clutter(c: Component, shape: tuple[int, int]) -> bool:
@@ -308,8 +309,8 @@ def _is_clutter(c: Component, shape: tuple[int, int]) -> bool:
 def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, float]:
     """The ink pixels that make up the digit (the strongest component and the pieces near it), and
     the share of the image's ink mass they hold (low for noise, scribbles or several things drawn)."""
-    mask = ink_mask(ink)
-    comps, labels = components(mask, ink)
+    labels, n = ink_labels(ink)
+    comps = components(labels, n, ink)
     if not comps:
         raise NoInkError("no ink found in the image")
     biggest = max(c.area for c in comps)
