@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from fastapi import File, UploadFile  # module level: FastAPI resolves these annotations by name
 
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
 
@@ -47,7 +48,6 @@ def free_port() -> int:
 def serve_trivial(port: int) -> None:
     """A Gradio app whose /predict only decodes the image (the protocol's own cost), plus /v1/decode."""
     import gradio as gr
-    from fastapi import File, UploadFile
     from PIL import Image
 
     def decode(path: str) -> dict[str, float]:
