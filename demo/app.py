@@ -16,7 +16,6 @@ import pandas as pd
 
 from mnist_core import DEFAULT_MODEL, InputError, list_models
 from mnist_core.jobs import JobBusyError, JobState, RetrainJobs
-from mnist_core.models import get_spec
 from mnist_core.predict import Prediction, PredictorCache
 from mnist_core.train import TrainConfig
 from mnist_core.weights import WeightsError
@@ -25,6 +24,7 @@ TOP_K = 3
 CANVAS = 320  # px; a digit drawn across most of it with a 22 px brush has MNIST's stroke-to-size ratio
 BRUSH = 22
 SEEN_ZOOM = 8  # the 28x28 image is shown as 224x224 with square pixels
+RETRAIN_DEFAULT = "cnn_small"  # its recipe reaches 99% in about 10 s on 2 vCPUs
 
 # The sketchpad starts with no tool selected ("select the draw tool to start"), and clearing the
 # canvas deselects it again. A digit pad's only job is drawing: whenever no tool is selected, select
@@ -207,11 +207,12 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
             with gr.Tab("Retrain", id="retrain"):
                 if not config.allow_retrain:
                     gr.Markdown(f"Retraining is disabled on this server: {config.retrain_disabled_reason}")
+                quick = TrainConfig.for_model(RETRAIN_DEFAULT)
                 with gr.Row():
-                    rt_model = gr.Dropdown(list_models(), value="cnn_small", label="Model to retrain")
-                    rt_epochs = gr.Slider(1, 30, value=2, step=1, label="Epochs")
-                    rt_lr = gr.Number(value=get_spec("cnn_small").recipe["lr"], label="Peak learning rate")
-                    rt_batch = gr.Dropdown([64, 128, 256, 512], value=256, label="Batch size")
+                    rt_model = gr.Dropdown(list_models(), value=RETRAIN_DEFAULT, label="Model to retrain")
+                    rt_epochs = gr.Slider(1, 30, value=quick.epochs, step=1, label="Epochs")
+                    rt_lr = gr.Number(value=quick.lr, label="Peak learning rate")
+                    rt_batch = gr.Dropdown([64, 128, 256, 512], value=quick.batch_size, label="Batch size")
                 with gr.Row():
                     rt_start = gr.Button("Start retraining", variant="primary", interactive=config.allow_retrain)
                     rt_cancel = gr.Button("Cancel", interactive=config.allow_retrain)

@@ -123,16 +123,24 @@ def cnn() -> nn.Module:
     )  # fmt: skip
 
 
+def conv_pool_bn(cin: int, cout: int, k: int = 3) -> list[nn.Module]:
+    # pooling before batch norm and ReLU: they then run on a quarter of the pixels (1.75x faster
+    # training step, measured); max-pool commutes with ReLU and nearly with batch norm
+    return [nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True)]  # fmt: skip
+
+
 @register_model(
     "cnn_small",
-    "small CNN 16-32-64 with batch norm: fastest to train (the Retrain tab's quick option)",
-    epochs=2, optimizer="sgd", lr=0.2, weight_decay=5e-4, batch_size=256, label_smoothing=0.1,
+    "small CNN 16-32-64, pool before batch norm: fastest to train (the Retrain tab's default)",
+    # one epoch of one-cycle SGD: 99.2% in about 10 s on 2 vCPUs, 99.0% after about 5 s (bench/train_speed.py)
+    epochs=1, optimizer="sgd", lr=0.3, weight_decay=5e-4, batch_size=128, label_smoothing=0.1,
 )  # fmt: skip
 def cnn_small() -> nn.Module:
     return nn.Sequential(
-        *conv_bn(1, 16, 5), nn.MaxPool2d(2),  # -> 14
-        *conv_bn(16, 32), nn.MaxPool2d(2),  # -> 7
-        *conv_bn(32, 64), nn.MaxPool2d(2),  # -> 3
+        *conv_pool_bn(1, 16, 5),  # 28 -> 14
+        *conv_pool_bn(16, 32),  # -> 7
+        *conv_pool_bn(32, 64),  # -> 3
         nn.Flatten(), nn.Linear(64 * 3 * 3, 10),
     )  # fmt: skip
 
