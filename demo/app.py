@@ -72,14 +72,14 @@ def _verdict(pred: Prediction) -> str:
 
 
 def sketch_image(value: dict | np.ndarray | None) -> np.ndarray | None:
-    """The drawing in a sketchpad value: the composite, else the first layer."""
+    """The drawing in a sketchpad value: the composite, else the first layer, else the background."""
     if value is None or isinstance(value, np.ndarray):
         return value
-    for key in ("composite", "background"):
-        if value.get(key) is not None:
-            return value[key]
     layers = [layer for layer in value.get("layers") or [] if layer is not None]
-    return layers[0] if layers else None
+    for image in (value.get("composite"), *layers, value.get("background")):
+        if image is not None:
+            return image
+    return None
 
 
 def _upload(source):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import DEFAULT_MODEL
+from .models import DEFAULT_MODEL, get_spec
 from .preprocess import Digit, ImageSource, InputError, analyze, normalize
 from .weights import SUFFIX, WeightsError, WeightsInfo, load_weights, read_info, shipped_weights_dir, weights_path
 
@@ -128,9 +128,11 @@ class PredictorCache:
             return pred
 
     def get(self, name: str) -> Predictor:
-        """Raises WeightsError when the model's weights (and the shipped ones) are missing or corrupt."""
+        """Raises ValueError for an unknown model, WeightsError when its weights (and the shipped
+        ones) are missing or corrupt."""
         pred = self._loaded.get(name)
         if pred is None:
+            get_spec(name)
             with self._lock:
                 pred = self._loaded.get(name) or self._load(name)
                 self._loaded[name] = pred

@@ -50,23 +50,25 @@ def test_predict_with_another_model(client, tmp_path):
     assert client.predict(handle_file(str(path)), "lenet5", api_name="/predict")["label"] == "7"
 
 
-@pytest.mark.parametrize("content,message", [(b"not an image", "not an image"), (None, "ink")])
-def test_predict_bad_input_is_a_clear_error(client, tmp_path, content, message):
+@pytest.mark.parametrize("content,model,message", [(b"not an image", "cnn", "not an image"), (None, "cnn", "ink"),
+                                                   (None, "gpt-5", "not in the list of choices")])  # fmt: skip
+def test_predict_bad_input_is_a_clear_error(client, tmp_path, content, model, message):
     path = tmp_path / "bad.png"
     if content is None:
         draw_digit("7", ink=(255, 255, 255, 255)).save(path)  # blank canvas
     else:
         path.write_bytes(content)
     with pytest.raises(Exception, match=message) as err:
-        client.predict(handle_file(str(path)), "cnn", api_name="/predict")
+        client.predict(handle_file(str(path)), model, api_name="/predict")
     assert "/tmp" not in str(err.value)  # no server paths leak into messages
 
 
 def test_sketchpad_value_shapes():
     import numpy as np
 
-    layer = np.zeros((4, 4, 4), np.uint8)
+    layer, blank = np.zeros((4, 4, 4), np.uint8), np.full((4, 4, 4), 255, np.uint8)
     assert sketch_image({"background": None, "layers": [layer], "composite": None}) is layer
+    assert sketch_image({"background": blank, "layers": [layer], "composite": None}) is layer
     assert sketch_image({"background": None, "layers": [], "composite": None}) is None
     assert sketch_image(None) is None
 

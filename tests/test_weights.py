@@ -94,8 +94,8 @@ def test_previous_version_kept_and_restored(tmp_path):
                                                           "mlp_128.safetensors"]  # fmt: skip
 
 
-def test_kill_9_during_save_leaves_weights_loadable_and_unchanged(tmp_path):
-    """A training subprocess killed in the middle of writing its weights."""
+def test_kill_9_during_save_leaves_weights_loadable_and_unchanged(tmp_path, data_root):
+    """A real training subprocess (mnist-train) killed in the middle of writing its weights."""
     import os
     import signal
     import subprocess
@@ -106,20 +106,20 @@ def test_kill_9_during_save_leaves_weights_loadable_and_unchanged(tmp_path):
     save_weights(create_model("mlp_128"), "mlp_128", path, test_accuracy=0.9)
     before = path.read_bytes()
     script = textwrap.dedent(f"""
-        import time, safetensors.torch as st
-        from mnist_core import weights
-        from mnist_core.models import create_model
+        import sys, time, safetensors.torch as st
+        from mnist_core import cli, weights
         real = st.save_file
         def slow(tensors, filename, metadata=None):
             real(tensors, filename, metadata=metadata)
             with open(filename, "r+b") as f:
-                f.truncate(100)  # a half-written file, as at the moment of the kill
+                f.truncate(100)  # half-written, as at the moment of the kill
             print("writing", flush=True)
             time.sleep(60)
         weights.save_file = slow
-        weights.save_weights(create_model("mlp_128"), "mlp_128", {str(path)!r}, test_accuracy=0.5)
+        cli.train_main(["--model", "mlp_128", "--epochs", "1", "--limit", "500", "--data-root", {str(data_root)!r},
+                        "--out", {str(path)!r}])
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout.readline().strip() == "writing"
     assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # killed mid-save, for real
     os.kill(proc.pid, signal.SIGKILL)
