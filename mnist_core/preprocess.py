@@ -278,7 +278,6 @@ def ink_labels(ink: np.ndarray) -> tuple[np.ndarray, int]:
     return keep[labels], int(seeds.size)
 
 
-
 def components(labels: np.ndarray, n: int, ink: np.ndarray) -> list[Component]:
     """Size, mass and box of each labelled ink component."""
     if n == 0:
