@@ -7,7 +7,9 @@ about 100 ms per call; scripts and services that only want a digit use this inst
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -36,6 +38,14 @@ def _authorized(request: Request, auth: tuple[str, str] | None) -> bool:
 
 
 def add_rest_routes(app: FastAPI, cache: PredictorCache, auth: tuple[str, str] | None = None) -> None:
+    # as many predictions at once as there are cores: more threads only fight over the GIL and
+    # torch's thread pool
+    slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+    def run(model: str, data: bytes):
+        with slots:
+            return cache.get(model).predict(data)
+
     @app.post("/v1/predict")
     async def predict(
         request: Request,
@@ -54,7 +64,7 @@ def add_rest_routes(app: FastAPI, cache: PredictorCache, auth: tuple[str, str] |
         if len(data) > MAX_UPLOAD:
             return JSONResponse({"path": name, "error": f"the file is larger than {MAX_UPLOAD // 2**20} MB"}, 413)
         try:
-            pred = await run_in_threadpool(lambda: cache.get(model).predict(data))
+            pred = await run_in_threadpool(run, model, data)
         except InputError as exc:
             return JSONResponse({"path": name, "error": str(exc)}, 400)
         except WeightsError as exc:

@@ -33,7 +33,7 @@ MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
 MAX_PIXELS = 40_000_000  # a 40 MP photo is the most a phone sends; bigger is refused before decoding
-WORK_SIDE = 384  # long side of the working image: enough for a thin pencil stroke, small enough to be fast
+WORK_SIDE = 256  # long side of the working image: the dev sets read as well as at 384, preprocessing 1.6x faster
 FIT_BOX = 20  # MNIST's digits fit a 20x20 box
 RENDER_SIDE = 4 * FIT_BOX  # stroke width is adjusted at 4x the final scale, then box-averaged down
 # Stroke width of MNIST digits at the 20 px scale: 2 * area / boundary of the ink mask, median over the
@@ -215,14 +215,11 @@ def _paper(light: np.ndarray) -> np.ndarray:
     """
     h, w = light.shape
     f = 4
-    hp, wp = -(-h // f) * f, -(-w // f) * f
-    padded = np.pad(light, ((0, hp - h), (0, wp - w)), mode="edge")
-    small = padded.reshape(hp // f, f, wp // f, f).max(axis=(1, 3))
+    small = ndimage.maximum_filter(light, size=f, mode="nearest")[f // 2 :: f, f // 2 :: f]  # block max
     size = max(3, round(max(small.shape) * 0.09))  # strokes are at most ~6.5% of the image side
     small = ndimage.maximum_filter(small, size=size, mode="nearest")
     small = ndimage.uniform_filter(small, size=size, mode="nearest")
-    up = Image.fromarray(small.astype(np.float32), mode="F").resize((wp, hp), Image.Resampling.BILINEAR)
-    return np.asarray(up)[:h, :w]
+    return np.asarray(Image.fromarray(small.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR))
 
 
 def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
