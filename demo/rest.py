@@ -7,6 +7,7 @@ about 100 ms per call; scripts and services that only want a digit use this inst
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import threading
@@ -25,8 +26,6 @@ MAX_UPLOAD = 10 * 1024 * 1024  # bytes, as for the app's uploads
 def _authorized(request: Request, auth: tuple[str, str] | None) -> bool:
     if auth is None:
         return True
-    import base64
-
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
         return False
