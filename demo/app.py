@@ -242,10 +242,13 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
 
         rt_model.change(on_model_pick, rt_model, [rt_epochs, rt_lr, rt_batch], api_visibility="private")
 
-        def retrain(name: str, epochs: float, lr: float, batch: int, progress=gr.Progress()):
-            """Start a job (or join the running one) and stream its progress until it ends."""
+        def require_retrain() -> None:
             if not config.allow_retrain:
                 raise gr.Error(f"retraining is disabled: {config.retrain_disabled_reason}")
+
+        def retrain(name: str, epochs: float, lr: float, batch: int, progress=gr.Progress()):
+            """Start a job (or join the running one) and stream its progress until it ends."""
+            require_retrain()
             note = ""
             try:
                 cfg = TrainConfig.for_model(name, epochs=int(epochs), lr=float(lr), batch_size=int(batch),
@@ -270,29 +273,22 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
         def cancel():
             return "Cancelling..." if jobs.cancel() else "No training is running."
 
-        def decide(action):
-            def handler():
-                if not config.allow_retrain:
-                    raise gr.Error(f"retraining is disabled: {config.retrain_disabled_reason}")
+        def guarded(action):
+            """A weights decision as a handler: allowed only with retraining, errors shown as messages."""
+
+            def handler(*args) -> str:
+                require_retrain()
                 try:
-                    return action().message
-                except (ValueError, WeightsError) as exc:
+                    return action(*args)
+                except (ValueError, JobBusyError, WeightsError) as exc:
                     raise gr.Error(str(exc)) from None
 
             return handler
 
-        def restore(name: str):
-            if not config.allow_retrain:
-                raise gr.Error(f"retraining is disabled: {config.retrain_disabled_reason}")
-            try:
-                return jobs.restore_previous(name)
-            except (JobBusyError, WeightsError) as exc:
-                raise gr.Error(str(exc)) from None
-
         rt_cancel.click(cancel, None, rt_status, api_name="cancel_retrain", queue=False)
-        rt_keep.click(decide(jobs.keep), None, rt_status, api_name="keep_weights")
-        rt_discard.click(decide(jobs.discard), None, rt_status, api_name="discard_weights")
-        rt_restore.click(restore, rt_model, rt_status, api_name="restore_weights")
+        rt_keep.click(guarded(lambda: jobs.keep().message), None, rt_status, api_name="keep_weights")
+        rt_discard.click(guarded(lambda: jobs.discard().message), None, rt_status, api_name="discard_weights")
+        rt_restore.click(guarded(jobs.restore_previous), rt_model, rt_status, api_name="restore_weights")
         demo.load(lambda: gr.update(choices=model_choices(cache)), None, model, api_visibility="private")
     demo.jobs = jobs  # for callers that serve the app (the REST routes) and for tests
     demo.cache = cache

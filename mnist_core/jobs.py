@@ -21,7 +21,7 @@ import torch
 
 from .data import Split, load_mnist
 from .predict import Predictor
-from .train import Progress, TrainConfig, TrainingCancelled, evaluate, predictions, train
+from .train import Progress, TrainConfig, TrainingCancelled, predictions, train
 from .weights import install_weights, save_weights, weights_path
 from .weights import restore_previous as restore_previous_file
 
@@ -126,10 +126,11 @@ class RetrainJobs:
 
             result = train(model, train_split, test_split, config, on_progress, should_stop=self._cancel.is_set)
             self._set(status="saving", message="evaluating and saving")
-            acc, _ = evaluate(result.model, test_split)
+            # one pass over the test set gives the confusion matrix, and the accuracy is its diagonal
             confusion = torch.zeros(10, 10, dtype=torch.long)
             confusion.index_put_((test_split.labels, predictions(result.model, test_split)),
                                  torch.ones(len(test_split), dtype=torch.long), accumulate=True)  # fmt: skip
+            acc = confusion.trace().item() / max(1, len(test_split))
             path = candidate_path(model, self.weights_dir)
             info = save_weights(result.model, model, path, test_accuracy=acc, epochs=config.epochs,
                                 train_config=config.to_dict(), train_seconds=result.seconds)  # fmt: skip

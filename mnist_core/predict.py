@@ -62,8 +62,7 @@ class Predictor:
 
     @classmethod
     def load(cls, name: str = DEFAULT_MODEL, weights_dir: str | os.PathLike | None = None) -> "Predictor":
-        model, info = load_weights(weights_path(name, weights_dir))
-        return cls(model, info.model, info)
+        return cls.from_file(weights_path(name, weights_dir))
 
     @classmethod
     def from_file(cls, path: str | os.PathLike | Path) -> "Predictor":
