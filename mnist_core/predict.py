@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +28,22 @@ class Prediction:
     image: np.ndarray  # (28, 28) float in [0, 1]: what the model saw
     model: str
     plausible: bool = True  # the ink looks like one digit (not a dot, noise or scribbles)
+    box: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 in the input image's pixels
+    # for a number: every digit, left to right (this prediction's own fields are the first digit's)
+    digits: tuple["Prediction", ...] = ()
 
     @property
     def uncertain(self) -> bool:
-        """True when the answer should be "not sure" rather than a digit."""
+        """True when the answer should be "not sure" rather than a digit (or, for a number, when
+        any of its digits is)."""
+        if self.digits:
+            return any(d.uncertain for d in self.digits)
         return self.confidence < UNCERTAIN_BELOW or not self.plausible
+
+    @property
+    def number(self) -> str:
+        """The digits read, left to right ("7" for a single digit)."""
+        return "".join(str(d.digit) for d in self.digits) or str(self.digit)
 
     def top_k(self, k: int = 3) -> list[tuple[int, float]]:
         order = np.argsort(-self.probabilities, kind="stable")[: max(1, min(k, 10))]
@@ -47,6 +58,10 @@ class Prediction:
             "top_k": [{"digit": d, "probability": round(p, 6)} for d, p in self.top_k(k)],
             "model": self.model,
         }
+        if self.digits:
+            out["digits"] = [{"digit": d.digit, "confidence": round(d.confidence, 6), "box": list(d.box or ())}
+                             for d in self.digits]  # fmt: skip
+            out["number"] = self.number
         if self.uncertain:
             out["uncertain"] = True
         return out
@@ -79,26 +94,33 @@ class Predictor:
         """Raises InputError for an unreadable image or one without ink."""
         return self.predict_many([source])[0]  # type: ignore[return-value]
 
+    def top_probability(self, images: np.ndarray) -> np.ndarray:
+        """(B, 28, 28) images -> (B,) the probability of each one's most likely digit."""
+        return self.probabilities(images).max(axis=1)
+
     def predict_many(self, sources: list[ImageSource], raise_errors: bool = True) -> list[Prediction | InputError]:
         """Predict a batch in one forward pass; with raise_errors=False, bad inputs give their error."""
-        digits: list[Digit | InputError] = []
+        read: list[list[Digit] | InputError] = []
         for s in sources:
             try:
-                digits.append(analyze(s))
+                read.append(analyze(s, self.top_probability))
             except InputError as exc:
                 if raise_errors:
                     raise
-                digits.append(exc)
-        good = [d.image for d in digits if isinstance(d, Digit)]
+                read.append(exc)
+        good = [d.image for r in read if not isinstance(r, InputError) for d in r]
         probs = iter(self.probabilities(np.stack(good)) if good else [])
         out: list[Prediction | InputError] = []
-        for d in digits:
-            if isinstance(d, InputError):
-                out.append(d)
+        for r in read:
+            if isinstance(r, InputError):
+                out.append(r)
                 continue
-            p = next(probs)
-            k = int(p.argmax())
-            out.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible))
+            each = []
+            for d in r:
+                p = next(probs)
+                k = int(p.argmax())
+                each.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box))
+            out.append(replace(each[0], digits=tuple(each)) if len(each) > 1 else each[0])
         return out
 
 

@@ -21,12 +21,15 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Callable, Union
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
+
+from .errors import InputError, NoInkError
+from .segment import MIN_CONTRAST, Scorer, digit_masks
 
 # MNIST training-set statistics of [0, 1] pixels; defined here once for training and prediction.
 MNIST_MEAN = 0.1307
@@ -41,17 +44,8 @@ RENDER_SIDE = 4 * FIT_BOX  # stroke width is adjusted at 4x the final scale, the
 # brought into MNIST's own 10-90% range, [0.8, 1.35] x this.
 MNIST_STROKE = 2.7
 STROKE_RANGE = (0.8, 1.35)
-MIN_CONTRAST = 0.06  # ink that differs from the paper by less than this is texture, noise or JPEG artefacts
 
 ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray]
-
-
-class InputError(ValueError):
-    """An input that cannot become a digit image: unreadable, too large, or without ink."""
-
-
-class NoInkError(InputError):
-    """The image is readable but holds nothing that could be a digit."""
 
 
 # --- decoding -------------------------------------------------------------------------------------
@@ -94,11 +88,15 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
         img.load()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InputError(f"the image data is corrupt or truncated ({exc})") from None
+    # the size before drafting, turned as the picture was: digit boxes are reported in these pixels
+    img.info["full_size"] = (w, h) if (img.width >= img.height) == (w >= h) else (h, w)
     return img
 
 
-def _pil_to_gray_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """Grey in [0, 1] and alpha in [0, 1] (or None), about WORK_SIDE on the long side."""
+def _pil_to_gray_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """Grey in [0, 1] and alpha in [0, 1] (or None), about WORK_SIDE on the long side, and the
+    input's pixels per working pixel."""
+    full_width = img.info.get("full_size", img.size)[0]
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         arr = np.asarray(img, dtype=np.float32)
         img = Image.fromarray(_rescale(arr)).convert("L") if arr.size else img
@@ -110,7 +108,7 @@ def _pil_to_gray_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]
     factor = max(1, round(max(img.size) / WORK_SIDE))
     channels = [img.convert("L")] + ([img.getchannel("A")] if has_alpha else [])  # convert handles 1, P, CMYK...
     gray, *alpha = (np.asarray(c.reduce(factor) if factor > 1 else c, dtype=np.float32) / 255.0 for c in channels)
-    return gray, (alpha[0] if alpha else None)
+    return gray, (alpha[0] if alpha else None), full_width / gray.shape[1]
 
 
 def _rescale(arr: np.ndarray) -> np.ndarray:
@@ -121,7 +119,7 @@ def _rescale(arr: np.ndarray) -> np.ndarray:
     return ((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 
-def _array_to_gray_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def _array_to_gray_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float]:
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise InputError(f"an image array must be numeric, not {arr.dtype}")
     if np.iscomplexobj(arr):
@@ -160,8 +158,9 @@ def _array_to_gray_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
     return _pil_to_gray_alpha(img)
 
 
-def gray_alpha(source: ImageSource) -> tuple[np.ndarray, np.ndarray | None]:
-    """Decode any supported source to grey (and alpha) float arrays at working resolution."""
+def gray_alpha(source: ImageSource) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """Decode any supported source to grey (and alpha) float arrays at working resolution, and the
+    input's pixels per working pixel."""
     if isinstance(source, np.ndarray):
         return _array_to_gray_alpha(source)
     return _pil_to_gray_alpha(load_image(source))
@@ -231,110 +230,7 @@ def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
     return np.clip((paper - light) / np.maximum(paper, 0.2), 0.0, 1.0)
 
 
-def otsu_threshold(values: np.ndarray) -> float:
-    hist, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
-    p = hist.astype(np.float64) / max(1, hist.sum())
-    omega = np.cumsum(p)
-    centers = (edges[:-1] + edges[1:]) / 2
-    mu = np.cumsum(p * centers)
-    between = (mu[-1] * omega - mu) ** 2 / np.maximum(omega * (1 - omega), 1e-12)
-    return float(edges[1:][int(np.argmax(between))])
-
-
 # --- the digit ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Component:
-    label: int
-    area: int
-    mass: float
-    box: tuple[int, int, int, int]  # y0, x0, y1, x1 (exclusive)
-    touches_border: bool
-
-
-def ink_labels(ink: np.ndarray) -> tuple[np.ndarray, int]:
-    """Ink components by hysteresis: pixels above a robust threshold, plus the fainter pixels connected
-    to them (thin or light strokes would otherwise break a digit into pieces). Returns an 8-connected
-    label image (0: background) and the number of labels."""
-    sample = ink[::2, ::2] if ink.size > 40_000 else ink
-    peak = float(np.percentile(sample, 99.9)) if ink.size > 1000 else float(ink.max())
-    if peak < MIN_CONTRAST:
-        raise NoInkError("no ink found: the image is blank or has too little contrast")
-    bg = sample[sample < 0.5 * peak]
-    # Otsu, but never below the noise floor of the background (median + 6 robust sigmas)
-    noise = float(np.median(bg) + 6 * 1.4826 * np.median(np.abs(bg - np.median(bg)))) if bg.size else 0.0
-    t = max(otsu_threshold(ink[ink > 0.02]) if (ink > 0.02).any() else 0.0, noise, MIN_CONTRAST * 0.5)
-    t = min(t, 0.5 * peak)
-    strong = ink > t
-    weak = ink > max(0.5 * t, noise)
-    labels, n = ndimage.label(weak, structure=np.ones((3, 3), bool))
-    keep = np.zeros(n + 1, np.int32)
-    seeds = np.unique(labels[strong])
-    seeds = seeds[seeds > 0]
-    keep[seeds] = np.arange(1, seeds.size + 1)
-    return keep[labels], int(seeds.size)
-
-
-def components(labels: np.ndarray, n: int, ink: np.ndarray) -> list[Component]:
-    """Size, mass and box of each labelled ink component."""
-    if n == 0:
-        return []
-    flat = labels.ravel()
-    areas = np.bincount(flat, minlength=n + 1)[1:]
-    masses = np.bincount(flat, weights=ink.ravel(), minlength=n + 1)[1:]
-    h, w = labels.shape
-    out = []
-    for i, sl in enumerate(ndimage.find_objects(labels)):
-        y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
-        border = y0 == 0 or x0 == 0 or y1 == h or x1 == w
-        out.append(Component(i + 1, int(areas[i]), float(masses[i]), (y0, x0, y1, x1), border))
-    return out
-
-
-def _is_clutter(c: Component, shape: tuple[int, int]) -> bool:
-    """Table edges, shadows and ruling lines: border-touching, long and thin or huge."""
-    if not c.touches_border:
-        return False
-    h, w = shape
-    y0, x0, y1, x1 = c.box
-    bh, bw = y1 - y0, x1 - x0
-    long_thin = max(bh / h, bw / w) > 0.6 and c.area / max(bh, bw) < 0.04 * min(h, w)
-    return long_thin or (bh * bw > 0.5 * h * w and c.area < 0.25 * bh * bw)
-
-
-def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, float]:
-    """The ink pixels that make up the digit (the strongest component and the pieces near it), and
-    the share of the image's ink mass they hold (low for noise, scribbles or several things drawn)."""
-    labels, n = ink_labels(ink)
-    comps = components(labels, n, ink)
-    if not comps:
-        raise NoInkError("no ink found in the image")
-    biggest = max(c.area for c in comps)
-    candidates = [c for c in comps if c.area >= 0.02 * biggest and not _is_clutter(c, ink.shape)]
-    # Prefer ink that does not touch the frame: a photo's edges hold the table, shadows and the
-    # paper's edge. A scan that fills its frame has only border-touching ink, and then that is the digit.
-    border_area = max((c.area for c in comps if c.touches_border), default=0)
-    inner = [c for c in candidates if not c.touches_border and c.area >= max(20, 0.05 * border_area)]
-    pool = inner or candidates or comps
-    main = max(pool, key=lambda c: c.mass)
-    # grow a group from the main component: pieces of a broken stroke lie close to the rest
-    group, box = [main.label], list(main.box)
-    rest = [c for c in pool if c.label != main.label and c.area >= 0.03 * main.area]
-    grown = True
-    while grown:
-        grown = False
-        size = max(box[2] - box[0], box[3] - box[1])
-        for c in list(rest):
-            gy = max(0, c.box[0] - box[2], box[0] - c.box[2])
-            gx = max(0, c.box[1] - box[3], box[1] - c.box[3])
-            if max(gy, gx) <= 0.2 * size:
-                group.append(c.label)
-                box = [min(box[0], c.box[0]), min(box[1], c.box[1]), max(box[2], c.box[2]), max(box[3], c.box[3])]
-                rest.remove(c)
-                grown = True
-    kept = sum(c.mass for c in pool if c.label in group) / max(1e-9, sum(c.mass for c in pool))
-    return np.isin(labels, group), kept
-
 
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width in pixels: 2 * area / boundary length (a long stroke has two edges)."""
@@ -412,8 +308,9 @@ MIN_KEPT = 0.6
 @dataclass(frozen=True)
 class Digit:
     image: np.ndarray  # (28, 28) float in [0, 1], white ink on black: what the model sees
-    kept: float  # share of the image's ink that is this digit
+    kept: float  # share of the image's ink that is the written digits
     elongation: float  # long side over stroke width
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in the input image's pixels
 
     @property
     def plausible(self) -> bool:
@@ -421,17 +318,31 @@ class Digit:
         return self.elongation >= MIN_ELONGATION and self.kept >= MIN_KEPT
 
 
-def analyze(source: ImageSource) -> Digit:
-    """Any image -> the digit the model sees, with the shape facts used to say "not sure"."""
-    gray, alpha = gray_alpha(source)
-    mask, kept = digit_mask(ink_map(gray, alpha))
-    image, elongation = render_mnist(mask)
-    return Digit(image, kept, elongation)
+def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | None = None) -> list[Digit]:
+    """Any image -> each digit written in it, left to right, as the model sees it, with the shape
+    facts used to say "not sure". One digit for a single digit; several for a number.
+
+    `classify` maps (B, 28, 28) images to the model's top probability for each; with it, touching
+    digits are split where the pieces read better than the whole (see segment.split_touching).
+    """
+    gray, alpha, scale = gray_alpha(source)
+    score: Scorer | None = None
+    if classify is not None:
+        score = lambda masks: classify(np.stack([render_mnist(m)[0] for m in masks]))  # noqa: E731
+    masks, kept = digit_masks(ink_map(gray, alpha), score)
+    digits = []
+    for m in masks:
+        image, elongation = render_mnist(m)
+        ys, xs = np.nonzero(m.any(1))[0], np.nonzero(m.any(0))[0]
+        box = (xs[0] * scale, ys[0] * scale, (xs[-1] + 1) * scale, (ys[-1] + 1) * scale)
+        digits.append(Digit(image, kept, elongation, tuple(int(round(v)) for v in box)))  # type: ignore[arg-type]
+    return digits
 
 
 def to_mnist(source: ImageSource) -> np.ndarray:
-    """Any image -> the 28x28 [0, 1] digit (white ink on black) that the model sees."""
-    return analyze(source).image
+    """Any image -> the 28x28 [0, 1] digit (white ink on black) that the model sees (the first one,
+    when several are written side by side)."""
+    return analyze(source)[0].image
 
 
 def normalize(x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,230 @@
+"""Which ink is the digits: components, clutter, the line of a number, one digit per group.
+
+Works on the ink map of `preprocess` (ink strength in [0, 1] at working resolution) and returns
+boolean masks, left to right. Purely geometric, except that touching digits are split where a
+caller-supplied `score` (the model's confidence in a rendered mask) says the pieces read better
+than the whole: recognition-driven segmentation, the classic way to cut touching handwriting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import ndimage
+
+from .errors import NoInkError
+
+MIN_CONTRAST = 0.06  # ink that differs from the paper by less than this is texture, noise or JPEG artefacts
+
+Box = tuple[int, int, int, int]  # y0, x0, y1, x1 (exclusive)
+# the model's top probability for each of a list of digit masks
+Scorer = Callable[[list[np.ndarray]], np.ndarray]
+
+# Splitting touching digits, measured on the multi-digit dev sets (bench/real_handwriting.py):
+SPLIT_MIN_WIDTH = 0.75  # a group narrower than this x the line height is one digit
+SPLIT_SURE = 0.9  # ... and so is a group narrower than the line height that the model reads this surely
+SPLIT_MARGIN = 0.3  # log-odds by which the pieces must read better than the whole
+SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
+CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the group's width
+
+
+@dataclass(frozen=True)
+class Component:
+    label: int
+    area: int
+    mass: float
+    box: Box
+    touches_border: bool
+
+    @property
+    def height(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def width(self) -> int:
+        return self.box[3] - self.box[1]
+
+
+def otsu_threshold(values: np.ndarray) -> float:
+    hist, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
+    p = hist.astype(np.float64) / max(1, hist.sum())
+    omega = np.cumsum(p)
+    centers = (edges[:-1] + edges[1:]) / 2
+    mu = np.cumsum(p * centers)
+    between = (mu[-1] * omega - mu) ** 2 / np.maximum(omega * (1 - omega), 1e-12)
+    return float(edges[1:][int(np.argmax(between))])
+
+
+def ink_labels(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """Ink components by hysteresis: pixels above a robust threshold, plus the fainter pixels connected
+    to them (thin or light strokes would otherwise break a digit into pieces). Returns an 8-connected
+    label image (0: background) and the number of labels."""
+    sample = ink[::2, ::2] if ink.size > 40_000 else ink
+    peak = float(np.percentile(sample, 99.9)) if ink.size > 1000 else float(ink.max())
+    if peak < MIN_CONTRAST:
+        raise NoInkError("no ink found: the image is blank or has too little contrast")
+    bg = sample[sample < 0.5 * peak]
+    # Otsu, but never below the noise floor of the background (median + 6 robust sigmas)
+    noise = float(np.median(bg) + 6 * 1.4826 * np.median(np.abs(bg - np.median(bg)))) if bg.size else 0.0
+    t = max(otsu_threshold(ink[ink > 0.02]) if (ink > 0.02).any() else 0.0, noise, MIN_CONTRAST * 0.5)
+    t = min(t, 0.5 * peak)
+    strong = ink > t
+    weak = ink > max(0.5 * t, noise)
+    labels, n = ndimage.label(weak, structure=np.ones((3, 3), bool))
+    keep = np.zeros(n + 1, np.int32)
+    seeds = np.unique(labels[strong])
+    seeds = seeds[seeds > 0]
+    keep[seeds] = np.arange(1, seeds.size + 1)
+    return keep[labels], int(seeds.size)
+
+
+def components(labels: np.ndarray, n: int, ink: np.ndarray) -> list[Component]:
+    """Size, mass and box of each labelled ink component."""
+    if n == 0:
+        return []
+    flat = labels.ravel()
+    areas = np.bincount(flat, minlength=n + 1)[1:]
+    masses = np.bincount(flat, weights=ink.ravel(), minlength=n + 1)[1:]
+    h, w = labels.shape
+    out = []
+    for i, sl in enumerate(ndimage.find_objects(labels)):
+        y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
+        border = y0 == 0 or x0 == 0 or y1 == h or x1 == w
+        out.append(Component(i + 1, int(areas[i]), float(masses[i]), (y0, x0, y1, x1), border))
+    return out
+
+
+def _is_clutter(c: Component, shape: tuple[int, int]) -> bool:
+    """Table edges, shadows and ruling lines: border-touching, long and thin or huge."""
+    if not c.touches_border:
+        return False
+    h, w = shape
+    long_thin = max(c.height / h, c.width / w) > 0.6 and c.area / max(c.height, c.width) < 0.04 * min(h, w)
+    return long_thin or (c.height * c.width > 0.5 * h * w and c.area < 0.25 * c.height * c.width)
+
+
+def _union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _gaps(a: Box, b: Box) -> tuple[int, int]:
+    """Vertical and horizontal empty space between two boxes (0 where they overlap)."""
+    return max(0, a[0] - b[2], b[0] - a[2]), max(0, a[1] - b[3], b[1] - a[3])
+
+
+def _overlap(a: Box, b: Box, axis: int) -> int:
+    """Shared rows (axis 0) or columns (axis 1) of two boxes."""
+    return max(0, min(a[axis + 2], b[axis + 2]) - max(a[axis], b[axis]))
+
+
+def find_line(labels: np.ndarray, comps: list[Component]) -> tuple[list[Component], float]:
+    """The components that make up the written digits, and the share of the image's ink they hold
+    (low for noise, scribbles or several unrelated things drawn).
+
+    Starts from the strongest component away from the frame (a photo's edges hold the table, shadows
+    and the paper's edge; a scan that fills its frame has only border-touching ink, and then that is
+    the digit), takes in pieces close to it (broken strokes), then digits beside it on the same line.
+    """
+    if not comps:
+        raise NoInkError("no ink found in the image")
+    shape = labels.shape
+    biggest = max(c.area for c in comps)
+    candidates = [c for c in comps if c.area >= 0.02 * biggest and not _is_clutter(c, shape)]
+    border_area = max((c.area for c in comps if c.touches_border), default=0)
+    inner = [c for c in candidates if not c.touches_border and c.area >= max(20, 0.05 * border_area)]
+    pool = inner or candidates or comps
+    main = max(pool, key=lambda c: c.mass)
+    line, box = [main], main.box
+    rest = [c for c in pool if c is not main and c.area >= 0.03 * main.area]
+    grown = True
+    while grown:
+        grown = False
+        height = max(c.height for c in line)
+        for c in list(rest):
+            gy, gx = _gaps(c.box, box)
+            near = max(gy, gx) <= 0.2 * height  # a piece of a broken stroke
+            beside = _overlap(c.box, box, 0) >= 0.5 * min(c.height, box[2] - box[0]) and gx <= 1.2 * height
+            if near or beside:
+                line.append(c)
+                box = _union(box, c.box)
+                rest.remove(c)
+                grown = True
+    kept = sum(c.mass for c in line) / max(1e-9, sum(c.mass for c in pool))
+    return line, kept
+
+
+def group_digits(line: list[Component]) -> list[list[Component]]:
+    """One group per digit, left to right: a component sharing most of its columns with a bigger one
+    (a 5's flag, a 7's crossbar, a 4 in two strokes) belongs to it, as does a short piece above or
+    below one. Slanted neighbours share a few columns and stay apart."""
+    height = max(c.height for c in line)
+    groups: list[tuple[Box, list[Component]]] = []
+    for c in sorted(line, key=lambda c: -c.area):
+        for i, (box, members) in enumerate(groups):
+            shared = _overlap(c.box, box, 1)
+            short = c.height < 0.6 * height
+            if shared >= 0.6 * max(1, c.width) or (short and shared > 0):
+                groups[i] = (_union(box, c.box), members + [c])
+                break
+        else:
+            groups.append((c.box, [c]))
+    return [members for _, members in sorted(groups, key=lambda g: g[0][1])]
+
+
+def _cuts(mask: np.ndarray, line_height: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Vertical cuts of a group into a left and a right piece, each tall enough to be a digit."""
+    xs = np.nonzero(mask.any(0))[0]
+    x0, width = xs[0], xs[-1] + 1 - xs[0]
+    total = mask.sum()
+    out = []
+    for f in CUTS:
+        c = x0 + int(round(f * width))
+        left, right = mask.copy(), mask.copy()
+        left[:, c:] = False
+        right[:, :c] = False
+        if all(_height(m) >= 0.4 * line_height and m.sum() >= 0.1 * total for m in (left, right)):
+            out.append((left, right))
+    return out
+
+
+def _height(mask: np.ndarray) -> int:
+    rows = np.nonzero(mask.any(1))[0]
+    return int(rows[-1] + 1 - rows[0]) if rows.size else 0
+
+
+def split_touching(mask: np.ndarray, line_height: float, score: Scorer, depth: int = 0) -> list[np.ndarray]:
+    """A group of ink -> one mask per digit. A wide group is cut where the pieces read more surely
+    than the whole (by SPLIT_MARGIN in log-probability), then each piece is tried again."""
+    xs = np.nonzero(mask.any(0))[0]
+    width = xs[-1] + 1 - xs[0]
+    if depth >= SPLIT_DEPTH or width < SPLIT_MIN_WIDTH * line_height:
+        return [mask]
+    whole = float(score([mask])[0])
+    if whole >= SPLIT_SURE and width < line_height:
+        return [mask]
+    cuts = _cuts(mask, line_height)
+    if not cuts:
+        return [mask]
+    p = score([m for pair in cuts for m in pair]).reshape(-1, 2)
+    both = np.log(np.maximum(p, 1e-9)).sum(1)
+    best = int(both.argmax())
+    if both[best] <= np.log(max(whole, 1e-9)) + SPLIT_MARGIN:
+        return [mask]
+    left, right = cuts[best]
+    return split_touching(left, line_height, score, depth + 1) + split_touching(right, line_height, score, depth + 1)
+
+
+def digit_masks(ink: np.ndarray, score: Scorer | None = None) -> tuple[list[np.ndarray], float]:
+    """The ink of each written digit, left to right, and the share of the ink they hold.
+
+    Without `score`, touching digits are not split (and stay one mask)."""
+    labels, n = ink_labels(ink)
+    line, kept = find_line(labels, components(labels, n, ink))
+    groups = group_digits(line)
+    masks = [np.isin(labels, [c.label for c in g]) for g in groups]
+    if score is not None:
+        line_height = float(np.median([_height(m) for m in masks]))
+        masks = [piece for m in masks for piece in split_touching(m, line_height, score)]
+    return masks, kept
