@@ -21,8 +21,8 @@ from mnist_core.train import TrainConfig
 from mnist_core.weights import WeightsError
 
 TOP_K = 3
-CANVAS = 320  # px; a digit drawn across most of it with a 22 px brush has MNIST's stroke-to-size ratio
-BRUSH = 22
+CANVAS = (480, 320)  # px, wide enough for a number; a digit drawn across its height with a 22 px brush
+BRUSH = 22  # has MNIST's stroke-to-size ratio
 SEEN_ZOOM = 8  # the 28x28 image is shown as 224x224 with square pixels
 RETRAIN_DEFAULT = "cnn_small"  # its recipe reaches 99% in about 10 s on 2 vCPUs
 
@@ -57,18 +57,33 @@ class AppConfig:
 
 
 def _label(pred: Prediction) -> dict[str, float]:
+    """A digit's top-k; for a number, the number read with the chance that every digit is right."""
+    if pred.digits:
+        return {pred.number: float(np.prod([d.confidence for d in pred.digits]))}
     return {str(d): p for d, p in pred.top_k(TOP_K)}
 
 
-def _seen(image: np.ndarray) -> np.ndarray:
-    big = np.kron(image, np.ones((SEEN_ZOOM, SEEN_ZOOM), np.float32))
-    return (big * 255).astype(np.uint8)
+def _seen(pred: Prediction) -> np.ndarray:
+    """What the model saw, 8x: the 28x28 digit, or each digit of a number side by side."""
+    gap = np.full((28, 1), 0.35, np.float32)
+    images = [d.image for d in pred.digits] or [pred.image]
+    strip = np.concatenate([x for image in images for x in (gap, image)][1:], axis=1)
+    return (np.kron(strip, np.ones((SEEN_ZOOM, SEEN_ZOOM), np.float32)) * 255).astype(np.uint8)
+
+
+def _top(pred: Prediction) -> str:
+    return " · ".join(f"{d}: {p:.0%}" for d, p in pred.top_k(TOP_K))
 
 
 def _verdict(pred: Prediction) -> str:
-    if pred.uncertain:
-        return f"**Not sure.** Best guess {pred.digit} at {pred.confidence:.0%}: this may not be a digit."
-    return f"**{pred.digit}** ({pred.confidence:.1%}, model `{pred.model}`)"
+    if not pred.digits:
+        if pred.uncertain:
+            return f"**Not sure.** Best guess {pred.digit} at {pred.confidence:.0%}: this may not be a digit."
+        return f"**{pred.digit}** ({pred.confidence:.1%}, model `{pred.model}`)"
+    head = f"**Not sure.** Best guess **{pred.number}**" if pred.uncertain else f"**{pred.number}**"
+    rows = [f"| {i} | {'not sure' if d.uncertain else d.digit} | {_top(d)} |" for i, d in enumerate(pred.digits, 1)]
+    return "\n".join([f"{head} ({len(pred.digits)} digits, model `{pred.model}`)", "",
+                      "| # | read | top 3 |", "|---|---|---|", *rows])  # fmt: skip
 
 
 def sketch_image(value: dict | np.ndarray | None) -> np.ndarray | None:
@@ -98,17 +113,21 @@ def make_handlers(cache: PredictorCache):
             return None, None, f"No digit to read: {exc}."
         except (WeightsError, ValueError) as exc:
             return None, None, f"Model problem: {exc}"
-        return _label(pred), _seen(pred.image), _verdict(pred)
+        return _label(pred), _seen(pred), _verdict(pred)
 
     def on_draw(value, model):
         return show(sketch_image(value), model)
 
-    def api_predict(image: str | None, model: str | None) -> dict[str, float]:
-        """Image file + model name -> top-k probabilities (the /predict endpoint)."""
+    def api_predict(image: str | None, model: str | None) -> dict:
+        """Image file + model name -> one line of `mnist-predict --json` without "path" (the /predict
+        endpoint): gradio_client downloads any dict with a "path" as a file."""
         if image is None:
             raise gr.Error("no image was sent")
         try:
-            return _label(cache.get(model or DEFAULT_MODEL).predict(_upload(image)))
+            pred = cache.get(model or DEFAULT_MODEL).predict(_upload(image))
+            out = pred.to_json("", TOP_K)
+            del out["path"]
+            return out
         except (InputError, WeightsError, ValueError) as exc:
             raise gr.Error(str(exc)) from None
 
@@ -171,7 +190,8 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
     show, on_draw, api_predict = make_handlers(cache)
 
     with gr.Blocks(title="mnist-canvas: handwritten digit recognition") as demo:
-        gr.Markdown("# mnist-canvas\nDraw a digit, or upload a photo of one, and see what a neural network reads.")
+        gr.Markdown("# mnist-canvas\nDraw a digit or a number, or upload a photo of one, and see what a neural "
+                    "network reads.")
         if problems:
             gr.Markdown("**Weights problems found at start-up:**\n" + "\n".join(f"- `{n}`: {p}" for n, p in problems.items()),
                         elem_id="weights-problems")  # fmt: skip
@@ -183,27 +203,28 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
                     pad = gr.Sketchpad(
                         type="numpy",
                         image_mode="RGBA",
-                        canvas_size=(CANVAS, CANVAS),
+                        canvas_size=CANVAS,
                         fixed_canvas=True,
                         brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=BRUSH),
                         layers=False,
                         transforms=(),
-                        label="Draw one digit, large",
+                        label="Draw a digit or a number, large",
                         elem_id="draw-pad",
                     )
                     with gr.Column():
                         draw_label = gr.Label(num_top_classes=TOP_K, label="Prediction", elem_id="draw-label")
                         draw_verdict = gr.Markdown(elem_id="draw-verdict")
-                        draw_seen = gr.Image(label="What the model sees (28x28)", interactive=False, height=224,
-                                             elem_id="draw-seen")  # fmt: skip
+                        draw_seen = gr.Image(label="What the model sees (28x28 per digit)", interactive=False,
+                                             height=224, elem_id="draw-seen")  # fmt: skip
             with gr.Tab("Upload", id="upload"):
                 with gr.Row():
                     photo = gr.Image(type="filepath", image_mode=None, sources=["upload", "webcam", "clipboard"],
-                                     label="A photo or scan of one handwritten digit", elem_id="upload-image")  # fmt: skip
+                                     label="A photo or scan of a handwritten digit or number", elem_id="upload-image")  # fmt: skip
                     with gr.Column():
                         up_label = gr.Label(num_top_classes=TOP_K, label="Prediction", elem_id="upload-label")
                         up_verdict = gr.Markdown(elem_id="upload-verdict")
-                        up_seen = gr.Image(label="What the model sees (28x28)", interactive=False, height=224)
+                        up_seen = gr.Image(label="What the model sees (28x28 per digit)", interactive=False, height=224,
+                                           elem_id="upload-seen")
             with gr.Tab("Retrain", id="retrain"):
                 if not config.allow_retrain:
                     gr.Markdown(f"Retraining is disabled on this server: {config.retrain_disabled_reason}")
@@ -232,8 +253,8 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
         model.change(on_draw, inputs_draw, [draw_label, draw_seen, draw_verdict], api_visibility="private")
         model.change(show, [photo, model], [up_label, up_seen, up_verdict], api_visibility="private")
         # /predict takes any file: the core decodes it, so a bad file gets the core's clear error
-        api_file = gr.File(visible=False, type="filepath")
-        gr.Button(visible=False).click(api_predict, [api_file, model], up_label, api_name="predict")
+        api_file, api_out = gr.File(visible=False, type="filepath"), gr.JSON(visible=False)
+        gr.Button(visible=False).click(api_predict, [api_file, model], api_out, api_name="predict")
         demo.load(None, js=ARM_BRUSH_JS)
 
         def on_model_pick(name: str):

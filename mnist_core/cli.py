@@ -136,7 +136,7 @@ def eval_main(argv: list[str] | None = None) -> int:
 
 
 def predict_main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="mnist-predict", description="Recognize the handwritten digit in each image.")
+    p = argparse.ArgumentParser(prog="mnist-predict", description="Read the handwritten digit (or number) in each image.")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--model", type=_model_arg, default=DEFAULT_MODEL)
     p.add_argument("--top-k", type=int, default=3)
@@ -161,9 +161,9 @@ def predict_main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps(pred.to_json(path, args.top_k)), flush=True)
         else:
-            top = ", ".join(f"{d}: {p:.1%}" for d, p in pred.top_k(args.top_k))
-            label = "not sure" if pred.uncertain else str(pred.digit)
-            print(f"{path}: {label}  ({top})", flush=True)
+            label = ("not sure: " if pred.uncertain else "") + pred.number
+            each = [", ".join(f"{d}: {p:.1%}" for d, p in x.top_k(args.top_k)) for x in pred.digits or (pred,)]
+            print(f"{path}: {label}  " + "  ".join(f"({t})" for t in each), flush=True)
     return code
 
 

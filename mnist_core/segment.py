@@ -26,6 +26,7 @@ Scorer = Callable[[list[np.ndarray]], np.ndarray]
 SPLIT_MIN_WIDTH = 0.75  # a group narrower than this x the line height is one digit
 SPLIT_SURE = 0.9  # ... and so is a group narrower than the line height that the model reads this surely
 SPLIT_MARGIN = 0.3  # log-odds by which the pieces must read better than the whole
+WIDE_FROM, WIDE_PENALTY = 1.0, 0.0  # a whole wider than WIDE_FROM x the line height is penalized this much per unit
 SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
 CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the group's width
 
@@ -137,37 +138,41 @@ def find_line(labels: np.ndarray, comps: list[Component]) -> tuple[list[Componen
     pool = inner or candidates or comps
     main = max(pool, key=lambda c: c.mass)
     line, box = [main], main.box
-    rest = [c for c in pool if c is not main and c.area >= 0.03 * main.area]
+    # a digit drawn up to the canvas edge touches the border too: it may join as a whole digit beside the others
+    rest = [c for c in (pool if pool is not inner else candidates) if c is not main and c.area >= 0.03 * main.area]
     grown = True
     while grown:
         grown = False
         height = max(c.height for c in line)
         for c in list(rest):
             gy, gx = _gaps(c.box, box)
-            near = max(gy, gx) <= 0.2 * height  # a piece of a broken stroke
+            near = max(gy, gx) <= 0.2 * height and not c.touches_border  # a piece of a broken stroke
             beside = _overlap(c.box, box, 0) >= 0.5 * min(c.height, box[2] - box[0]) and gx <= 1.2 * height
+            if c.touches_border:
+                beside = beside and 0.6 * height <= c.height <= 1.5 * height
             if near or beside:
                 line.append(c)
                 box = _union(box, c.box)
                 rest.remove(c)
                 grown = True
-    kept = sum(c.mass for c in line) / max(1e-9, sum(c.mass for c in pool))
+    ink = {c.label: c.mass for c in pool + line}
+    kept = sum(c.mass for c in line) / max(1e-9, sum(ink.values()))
     return line, kept
 
 
 def group_digits(line: list[Component]) -> list[list[Component]]:
     """One group per digit, left to right: a component sharing most of its columns with a bigger one
-    (a 5's flag, a 7's crossbar, a 4 in two strokes) belongs to it, as does a short piece above or
-    below one. Slanted neighbours share a few columns and stay apart."""
-    height = max(c.height for c in line)
+    (a 4 in two strokes, a 7's crossbar) belongs to it, as does a short piece sharing any columns
+    (a 5's flag, a stroke broken where the pen lifted); a piece between two digits joins the one it
+    shares more with. Slanted neighbours share a few columns and stay apart."""
+    height = max(c.box[2] for c in line) - min(c.box[0] for c in line)  # the line's band
     groups: list[tuple[Box, list[Component]]] = []
     for c in sorted(line, key=lambda c: -c.area):
-        for i, (box, members) in enumerate(groups):
-            shared = _overlap(c.box, box, 1)
-            short = c.height < 0.6 * height
-            if shared >= 0.6 * max(1, c.width) or (short and shared > 0):
-                groups[i] = (_union(box, c.box), members + [c])
-                break
+        shares = [_overlap(c.box, box, 1) / max(1, min(c.width, box[3] - box[1])) for box, _ in groups]
+        best = int(np.argmax(shares)) if shares else -1
+        if best >= 0 and (shares[best] >= 0.6 or (c.height < 0.6 * height and shares[best] > 0)):
+            box, members = groups[best]
+            groups[best] = (_union(box, c.box), members + [c])
         else:
             groups.append((c.box, [c]))
     return [members for _, members in sorted(groups, key=lambda g: g[0][1])]
@@ -210,7 +215,8 @@ def split_touching(mask: np.ndarray, line_height: float, score: Scorer, depth: i
     p = score([m for pair in cuts for m in pair]).reshape(-1, 2)
     both = np.log(np.maximum(p, 1e-9)).sum(1)
     best = int(both.argmax())
-    if both[best] <= np.log(max(whole, 1e-9)) + SPLIT_MARGIN:
+    wide = WIDE_PENALTY * max(0.0, width / line_height - WIDE_FROM)
+    if both[best] <= np.log(max(whole, 1e-9)) - wide + SPLIT_MARGIN:
         return [mask]
     left, right = cuts[best]
     return split_touching(left, line_height, score, depth + 1) + split_touching(right, line_height, score, depth + 1)

@@ -82,3 +82,22 @@ def draw_digit(digit: str = "7", size: int = 400, width: int = 24, ink=(0, 0, 0,
         for x, y in (pts[0], pts[-1]):
             d.ellipse((x - r, y - r, x + r, y + r), fill=ink)
     return img.convert(mode) if mode != "RGBA" else img
+
+
+def compose_number(digits: list[np.ndarray], gap: float, height: int = 80, margin: int = 40) -> np.ndarray:
+    """MNIST digits (28x28, white on black) side by side as dark ink on white paper, each scaled to
+    `height` px; `gap` is the space between neighbours in units of the height (negative: overlap)."""
+    pieces = []
+    for d in digits:
+        ys, xs = np.nonzero(d > 30)
+        crop = d[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        width = max(1, round(crop.shape[1] * height / crop.shape[0]))
+        pieces.append(np.asarray(Image.fromarray(crop).resize((width, height), Image.Resampling.BILINEAR)))
+    step = round(gap * height)
+    page = np.zeros((height + 2 * margin, sum(p.shape[1] for p in pieces) + step * (len(pieces) - 1) + 2 * margin), np.uint8)
+    x = margin
+    for p in pieces:
+        region = page[margin : margin + height, x : x + p.shape[1]]
+        np.maximum(region, p, out=region)
+        x += p.shape[1] + step
+    return 255 - page

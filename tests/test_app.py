@@ -32,22 +32,30 @@ def client(server) -> Client:
     return Client(server[1], verbose=False)
 
 
-def labels(result: dict) -> list[str]:
-    return [c["label"] for c in result["confidences"]]
-
-
 @pytest.mark.parametrize("digit", ["7", "4"])
 def test_predict_drawn_digit(client, tmp_path, digit):
     path = tmp_path / f"{digit}.png"
     draw_digit(digit, paper=(0, 0, 0, 0)).save(path)  # as a sketchpad layer: strokes only in alpha
     result = client.predict(handle_file(str(path)), "cnn", api_name="/predict")
-    assert result["label"] == digit and labels(result)[0] == digit and len(result["confidences"]) == 3
+    assert result["digit"] == int(digit) and result["model"] == "cnn" and "path" not in result
+    assert [k["digit"] for k in result["top_k"]][0] == int(digit) and len(result["top_k"]) == 3
+    assert "digits" not in result and "number" not in result
 
 
 def test_predict_with_another_model(client, tmp_path):
     path = tmp_path / "seven.jpg"
     draw_digit("7", mode="RGB").save(path)
-    assert client.predict(handle_file(str(path)), "lenet5", api_name="/predict")["label"] == "7"
+    assert client.predict(handle_file(str(path)), "lenet5", api_name="/predict")["model"] == "lenet5"
+
+
+def test_predict_a_number(client, dev_dir):
+    """/predict answers like `mnist-predict --json`: digits with boxes, and the number."""
+    path = dev_dir / "multi_photo" / "multi_photo_0003.jpg"  # 5666 on squared paper, rotated 8 degrees
+    result = client.predict(handle_file(str(path)), "cnn", api_name="/predict")
+    assert result["number"] == "5666" and result["digit"] == 5
+    boxes = [d["box"] for d in result["digits"]]
+    assert all(x0 < x1 and y0 < y1 for x0, y0, x1, y1 in boxes)
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)  # left to right
 
 
 @pytest.mark.parametrize("content,model,message", [(b"not an image", "cnn", "not an image"), (None, "cnn", "ink"),
@@ -83,7 +91,7 @@ def test_retrain_one_job_at_a_time_and_new_weights_used(server, client, tmp_path
     # predictions keep working while the job trains
     path = tmp_path / "seven.png"
     draw_digit("7").save(path)
-    assert client.predict(handle_file(str(path)), "cnn", api_name="/predict")["label"] == "7"
+    assert client.predict(handle_file(str(path)), "cnn", api_name="/predict")["digit"] == 7
     status, plot, confusion = first.result(timeout=300)
     assert "finished" in status, status
     assert len(plot["data"]) == 4  # two epochs x (train, test)
@@ -94,7 +102,7 @@ def test_retrain_one_job_at_a_time_and_new_weights_used(server, client, tmp_path
     after = read_info(wdir / "cnn_small.safetensors")
     assert after.train_config["limit"] == 3000 and after.test_accuracy > 0.85 and after.sha256 != before.sha256
     assert read_info(wdir / "cnn_small.previous.safetensors").sha256 == before.sha256
-    assert client.predict(handle_file(str(path)), "cnn_small", api_name="/predict")["label"] == "7"
+    assert client.predict(handle_file(str(path)), "cnn_small", api_name="/predict")["digit"] == 7
     # one click restores the previous version, on disk and in use
     assert "restored" in client.predict("cnn_small", api_name="/restore_weights")
     assert read_info(wdir / "cnn_small.safetensors").sha256 == before.sha256

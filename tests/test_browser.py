@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, draw_digit
-from demo.app import AppConfig, build_demo
+from demo.app import CANVAS, AppConfig, build_demo
 
 pytestmark = pytest.mark.browser
 
@@ -53,22 +53,29 @@ def page(app_url):
         browser.close()
 
 
-def drawing_area(page) -> dict:
-    """The sketchpad's drawing area: the editor's canvas is wider than the square it centres."""
+def drawing_area(page) -> tuple[float, float, float]:
+    """Centre x, centre y and height of the sketchpad's drawing area (the editor's canvas is larger
+    than the image it centres)."""
     box = page.locator("#draw-pad canvas").first.bounding_box()
-    side = min(box["width"], box["height"]) * 0.9
-    return {"x": box["x"] + (box["width"] - side) / 2, "y": box["y"] + (box["height"] - side) / 2, "side": side}
+    height = min(box["height"], box["width"] * CANVAS[1] / CANVAS[0]) * 0.9
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, height
 
 
-def draw(page, digit: str) -> None:
-    a = drawing_area(page)
-    for stroke in STROKES[digit]:
-        pts = [(a["x"] + x * a["side"], a["y"] + y * a["side"]) for x, y in stroke]
-        page.mouse.move(*pts[0])
-        page.mouse.down()
-        for x, y in pts[1:]:
-            page.mouse.move(x, y, steps=12)
-        page.mouse.up()
+def draw(page, text: str) -> None:
+    """Each digit in a square cell, cells 0.6 of a side apart, as large as fits the drawing area."""
+    cx, cy, height = drawing_area(page)
+    side = min(height, height * CANVAS[0] / CANVAS[1] / (1 + 0.6 * (len(text) - 1))) * 0.95
+    step = 0.6 * side
+    left = cx - (step * (len(text) - 1) + side) / 2
+    for i, digit in enumerate(text):
+        x0, y0 = left + i * step, cy - side / 2
+        for stroke in STROKES[digit]:
+            pts = [(x0 + x * side, y0 + y * side) for x, y in stroke]
+            page.mouse.move(*pts[0])
+            page.mouse.down()
+            for x, y in pts[1:]:
+                page.mouse.move(x, y, steps=12)
+            page.mouse.up()
 
 
 def predicted(page, prefix: str, expected: str, timeout: float = 20_000) -> str:
@@ -100,6 +107,20 @@ def test_clear_then_draw_another(page):
     page.screenshot(path=str(ARTIFACTS / "draw-4.png"))
 
 
+def test_draw_a_number(page):
+    page.locator('#draw-pad button[aria-label="Clear canvas"]').click()
+    page.wait_for_function("() => !document.querySelector('#draw-label h2, #draw-label .output-class')", timeout=20_000)
+    draw(page, "471")
+    predicted(page, "draw", "471")
+    verdict = page.locator("#draw-verdict").inner_text()
+    assert "3 digits" in verdict and verdict.count("%") >= 9  # each digit's top 3
+    page.screenshot(path=str(ARTIFACTS / "draw-471.png"))
+    page.locator('#draw-pad button[aria-label="Clear canvas"]').click()
+    page.wait_for_function("() => !document.querySelector('#draw-label h2, #draw-label .output-class')", timeout=20_000)
+    draw(page, "4")
+    predicted(page, "draw", "4")
+
+
 def test_switch_model(page):
     page.locator("#model-select input").click()
     page.get_by_role("option", name=re.compile(r"^lenet5")).click()
@@ -118,3 +139,11 @@ def test_upload_a_photo(page, tmp_path):
     page.locator("#upload-image input[type=file]").set_input_files(str(path))
     predicted(page, "upload", "1", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "upload-1.png"))
+
+
+def test_upload_a_photo_of_a_number(page, dev_dir):
+    page.get_by_role("tab", name="Upload").click()
+    page.locator("#upload-image input[type=file]").set_input_files(str(dev_dir / "multi_photo" / "multi_photo_0003.jpg"))
+    predicted(page, "upload", "5666", timeout=30_000)
+    assert "4 digits" in page.locator("#upload-verdict").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "upload-5666.png"))

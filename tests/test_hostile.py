@@ -159,7 +159,7 @@ def test_app_survives_the_corpus(corpus_dir, tmp_path_factory):
                 with pytest.raises(Exception):
                     client.predict(handle_file(str(corpus_dir / name)), "cnn", api_name="/predict")
             else:
-                assert client.predict(handle_file(str(corpus_dir / name)), "cnn", api_name="/predict")["label"] == expected
+                assert client.predict(handle_file(str(corpus_dir / name)), "cnn", api_name="/predict")["digit"] == int(expected)
         # still serving after all of it
         assert httpx.post(url + "v1/predict", files={"image": ("ok.png", CORPUS["png-RGB.png"][0])}).status_code == 200
     finally:

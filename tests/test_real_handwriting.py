@@ -49,10 +49,10 @@ def results(dev_dir) -> dict[str, list[tuple[dict, bool, bool]]]:
     """kind -> [(meta row, correct, uncertain)] for every image of both sets."""
     predictor = Predictor.load(DEFAULT_MODEL)
     out = {}
-    for kind in ("canvas", "photo"):
+    for kind in ("canvas", "photo", "multi_canvas", "multi_photo"):
         rows = _rows(dev_dir, kind)
         preds = predictor.predict_many([dev_dir / kind / r["filename"] for r in rows])
-        out[kind] = [(r, p.digit == int(r["label"]), p.uncertain) for r, p in zip(rows, preds)]
+        out[kind] = [(r, p.number == r["label"], p.uncertain) for r, p in zip(rows, preds)]
     return out
 
 
@@ -65,9 +65,26 @@ def test_group_accuracy(results, kind, group, minimum):
     assert np.mean(picked) >= minimum, f"{kind} / {group}: {np.mean(picked):.3f} on {len(picked)} images"
 
 
-@pytest.mark.parametrize("kind,minimum", [("canvas", 0.975), ("photo", 0.95)])
+@pytest.mark.parametrize("kind,minimum", [("canvas", 0.97), ("photo", 0.95)])
 def test_whole_set(results, kind, minimum):
     assert np.mean([c for _, c, _ in results[kind]]) >= minimum
+
+
+@pytest.mark.parametrize("kind,group,minimum", [
+    ("multi_canvas", "2-4 digits", 0.82), ("multi_photo", "2-4 digits", 0.8),
+    ("multi_canvas", "5-6 digits", 0.8), ("multi_photo", "5-6 digits", 0.65),
+    ("multi_canvas", "touching", 0.45), ("multi_canvas", "sharing columns", 0.75),
+])  # fmt: skip
+def test_numbers(results, kind, group, minimum):
+    """Whole numbers read exactly (every digit right, none missing or extra)."""
+    match = {
+        "2-4 digits": lambda r: 2 <= int(r["n_digits"]) <= 4,
+        "5-6 digits": lambda r: int(r["n_digits"]) >= 5,
+        "touching": lambda r: r["touching"] == "yes",
+        "sharing columns": lambda r: r["col_overlap"] == "yes",
+    }[group]
+    picked = [correct for r, correct, _ in results[kind] if match(r)]
+    assert len(picked) >= 20 and np.mean(picked) >= minimum, f"{kind} / {group}: {np.mean(picked):.3f} on {len(picked)}"
 
 
 @pytest.mark.parametrize("kind", ["canvas", "photo"])
