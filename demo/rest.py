@@ -3,17 +3,24 @@
 Multipart field `image` (optional `model`, `top_k`); the answer is the same JSON as one line of
 `mnist-predict --json`, or a 4xx with {"error": ...}. Gradio's own protocol (queue, SSE) costs
 about 100 ms per call; scripts and services that only want a digit use this instead.
+
+Predictions run in worker processes, one per core: decoding and preprocessing are Python and
+numpy code that threads would run one at a time under the GIL. Workers load each model once and
+reload it when its weights file changes (a retrain kept, a version restored).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import multiprocessing
 import os
 import secrets
 import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from mnist_core import DEFAULT_MODEL, InputError, list_models
@@ -21,6 +28,38 @@ from mnist_core.predict import PredictorCache
 from mnist_core.weights import WeightsError
 
 MAX_UPLOAD = 10 * 1024 * 1024  # bytes, as for the app's uploads
+
+_worker_cache: PredictorCache | None = None  # in each worker process
+
+
+def _start_worker(weights_dir: str | None) -> None:
+    import torch
+
+    global _worker_cache
+    torch.set_num_threads(1)  # one process per core already
+    _worker_cache = PredictorCache(weights_dir, follow_files=True)
+    parent = os.getppid()
+
+    def exit_with_parent() -> None:  # a killed server cannot shut its pool down: do not outlive it
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=exit_with_parent, daemon=True).start()
+
+
+def _warm_up() -> None:
+    assert _worker_cache is not None
+    try:
+        _worker_cache.get(DEFAULT_MODEL)
+    except WeightsError:
+        pass  # reported by the app at start-up; requests get the error
+
+
+def _predict(model: str, data: bytes, name: str, top_k: int) -> dict:
+    """In a worker: one line of `mnist-predict --json`; InputError/WeightsError travel back as raised."""
+    assert _worker_cache is not None
+    return _worker_cache.get(model).predict(data).to_json(name, top_k)
 
 
 def _authorized(request: Request, auth: tuple[str, str] | None) -> bool:
@@ -36,14 +75,14 @@ def _authorized(request: Request, auth: tuple[str, str] | None) -> bool:
     return secrets.compare_digest(user, auth[0]) and secrets.compare_digest(password, auth[1])
 
 
-def add_rest_routes(app: FastAPI, cache: PredictorCache, auth: tuple[str, str] | None = None) -> None:
-    # as many predictions at once as there are cores: more threads only fight over the GIL and
-    # torch's thread pool
-    slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
-
-    def run(model: str, data: bytes):
-        with slots:
-            return cache.get(model).predict(data)
+def add_rest_routes(app: FastAPI, weights_dir: str | None, auth: tuple[str, str] | None = None) -> ProcessPoolExecutor:
+    """Add POST /v1/predict; returns its worker pool (shut it down with the server)."""
+    # spawn, not fork: the server process already runs threads (torch's, uvicorn's)
+    workers = max(1, os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(weights_dir,))  # fmt: skip
+    for _ in range(workers):  # start the workers and load the default model now, not on the first requests
+        pool.submit(_warm_up)
 
     @app.post("/v1/predict")
     async def predict(
@@ -63,9 +102,11 @@ def add_rest_routes(app: FastAPI, cache: PredictorCache, auth: tuple[str, str] |
         if len(data) > MAX_UPLOAD:
             return JSONResponse({"path": name, "error": f"the file is larger than {MAX_UPLOAD // 2**20} MB"}, 413)
         try:
-            pred = await run_in_threadpool(run, model, data)
+            line = await asyncio.wrap_future(pool.submit(_predict, model, data, name, top_k))
         except InputError as exc:
             return JSONResponse({"path": name, "error": str(exc)}, 400)
         except WeightsError as exc:
             return JSONResponse({"path": name, "error": str(exc)}, 503)
-        return JSONResponse(pred.to_json(name, top_k))
+        return JSONResponse(line)
+
+    return pool

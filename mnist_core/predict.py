@@ -71,7 +71,8 @@ class Predictor:
     """A model in eval mode plus its name and weights metadata."""
 
     def __init__(self, model: nn.Module, name: str, info: WeightsInfo | None = None):
-        self.model = model.eval()
+        # channels-last convolutions run about 1.5x faster on the CPU here (bench/predict_latency.py)
+        self.model = model.eval().to(memory_format=torch.channels_last)
         self.name = name
         self.info = info
 
@@ -84,32 +85,30 @@ class Predictor:
         model, info = load_weights(path)
         return cls(model, info.model, info)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def probabilities(self, images: np.ndarray | torch.Tensor) -> np.ndarray:
         """(B, 28, 28) [0, 1] MNIST-format images -> (B, 10) softmax probabilities."""
         x = torch.as_tensor(np.asarray(images, np.float32)).reshape(-1, 1, 28, 28)
-        return torch.softmax(self.model(normalize(x)), dim=1).numpy()
+        x = normalize(x).contiguous(memory_format=torch.channels_last)
+        return torch.softmax(self.model(x), dim=1).numpy()
 
     def predict(self, source: ImageSource) -> Prediction:
         """Raises InputError for an unreadable image or one without ink."""
         return self.predict_many([source])[0]  # type: ignore[return-value]
 
-    def top_probability(self, images: np.ndarray) -> np.ndarray:
-        """(B, 28, 28) images -> (B,) the probability of each one's most likely digit."""
-        return self.probabilities(images).max(axis=1)
-
     def predict_many(self, sources: list[ImageSource], raise_errors: bool = True) -> list[Prediction | InputError]:
-        """Predict a batch in one forward pass; with raise_errors=False, bad inputs give their error."""
+        """Predict a batch (the digits not yet classified while segmenting in one forward pass);
+        with raise_errors=False, bad inputs give their error."""
         read: list[list[Digit] | InputError] = []
         for s in sources:
             try:
-                read.append(analyze(s, self.top_probability))
+                read.append(analyze(s, self.probabilities))
             except InputError as exc:
                 if raise_errors:
                     raise
                 read.append(exc)
-        good = [d.image for r in read if not isinstance(r, InputError) for d in r]
-        probs = iter(self.probabilities(np.stack(good)) if good else [])
+        todo = [d.image for r in read if not isinstance(r, InputError) for d in r if d.probabilities is None]
+        probs = iter(self.probabilities(np.stack(todo)) if todo else [])
         out: list[Prediction | InputError] = []
         for r in read:
             if isinstance(r, InputError):
@@ -117,7 +116,7 @@ class Predictor:
                 continue
             each = []
             for d in r:
-                p = next(probs)
+                p = d.probabilities if d.probabilities is not None else next(probs)
                 k = int(p.argmax())
                 each.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box))
             out.append(replace(each[0], digits=tuple(each)) if len(each) > 1 else each[0])
@@ -128,14 +127,22 @@ class PredictorCache:
     """Predictors by model name, loaded on first use and swapped whole after a retrain.
 
     A swap replaces the reference in one assignment, so a prediction running at that moment
-    finishes with the model it started with.
+    finishes with the model it started with. With `follow_files`, a model is also reloaded when its
+    weights file changes on disk (for worker processes, which do not see the app's swaps).
     """
 
-    def __init__(self, weights_dir: str | os.PathLike | None = None):
+    def __init__(self, weights_dir: str | os.PathLike | None = None, follow_files: bool = False):
         self.weights_dir = weights_dir
+        self.follow_files = follow_files
         self.problems: dict[str, str] = {}  # model -> what was wrong with its weights file
-        self._loaded: dict[str, Predictor] = {}
+        self._loaded: dict[str, tuple[Predictor, int | None]] = {}  # model -> (predictor, file stamp)
         self._lock = threading.Lock()
+
+    def _stamp(self, name: str) -> int | None:
+        try:
+            return os.stat(weights_path(name, self.weights_dir)).st_mtime_ns
+        except OSError:
+            return None
 
     def _load(self, name: str) -> Predictor:
         try:
@@ -151,13 +158,15 @@ class PredictorCache:
     def get(self, name: str) -> Predictor:
         """Raises ValueError for an unknown model, WeightsError when its weights (and the shipped
         ones) are missing or corrupt."""
-        pred = self._loaded.get(name)
-        if pred is None:
+        entry = self._loaded.get(name)
+        if entry is None or (self.follow_files and entry[1] != self._stamp(name)):
             get_spec(name)
             with self._lock:
-                pred = self._loaded.get(name) or self._load(name)
-                self._loaded[name] = pred
-        return pred
+                stamp = self._stamp(name)
+                entry = self._loaded.get(name)
+                if entry is None or (self.follow_files and entry[1] != stamp):
+                    entry = self._loaded[name] = (self._load(name), stamp)
+        return entry[0]
 
     def verify(self, names: list[str]) -> dict[str, str]:
         """Load (and so checksum) every model's weights now; returns the problems found."""
@@ -169,13 +178,13 @@ class PredictorCache:
         return dict(self.problems)
 
     def put(self, name: str, predictor: Predictor) -> None:
-        self._loaded[name] = predictor
+        self._loaded[name] = (predictor, self._stamp(name))
 
     def accuracy(self, name: str) -> float | None:
         """The recorded test accuracy of the weights in use (or on disk), None if there are none."""
-        pred = self._loaded.get(name)
-        if pred is not None and pred.info is not None:
-            return pred.info.test_accuracy
+        entry = self._loaded.get(name)
+        if entry is not None and entry[0].info is not None:
+            return entry[0].info.test_accuracy
         try:
             return read_info(weights_path(name, self.weights_dir)).test_accuracy
         except WeightsError:

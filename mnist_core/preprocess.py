@@ -311,6 +311,7 @@ class Digit:
     kept: float  # share of the image's ink that is the written digits
     elongation: float  # long side over stroke width
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in the input image's pixels
+    probabilities: np.ndarray | None = None  # the classifier's answer, when segmenting already asked it
 
     @property
     def plausible(self) -> bool:
@@ -322,20 +323,31 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
     """Any image -> each digit written in it, left to right, as the model sees it, with the shape
     facts used to say "not sure". One digit for a single digit; several for a number.
 
-    `classify` maps (B, 28, 28) images to the model's top probability for each; with it, touching
-    digits are split where the pieces read better than the whole (see segment.split_touching).
+    `classify` maps (B, 28, 28) images to (B, 10) probabilities; with it, touching digits are split
+    where the pieces read better than the whole (see segment.split_touching).
     """
     gray, alpha, scale = gray_alpha(source)
-    score: Scorer | None = None
-    if classify is not None:
-        score = lambda masks: classify(np.stack([render_mnist(m)[0] for m in masks]))  # noqa: E731
-    masks, kept = digit_masks(ink_map(gray, alpha), score)
+    seen: dict[int, tuple[np.ndarray, np.ndarray, float, np.ndarray | None]] = {}  # id -> (mask, image, elongation, probs)
+
+    def render(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
+        if id(mask) not in seen:  # the mask is kept in the entry, so its id stays unique
+            seen[id(mask)] = (mask, *render_mnist(mask), None)
+        return seen[id(mask)]
+
+    def score(masks: list[np.ndarray]) -> np.ndarray:
+        assert classify is not None
+        probs = classify(np.stack([render(m)[1] for m in masks]))
+        for m, p in zip(masks, probs):
+            seen[id(m)] = (*seen[id(m)][:3], p)
+        return probs.max(axis=1)
+
+    masks, kept = digit_masks(ink_map(gray, alpha), score if classify is not None else None)
     digits = []
     for m in masks:
-        image, elongation = render_mnist(m)
+        _, image, elongation, probs = render(m)
         ys, xs = np.nonzero(m.any(1))[0], np.nonzero(m.any(0))[0]
         box = (xs[0] * scale, ys[0] * scale, (xs[-1] + 1) * scale, (ys[-1] + 1) * scale)
-        digits.append(Digit(image, kept, elongation, tuple(int(round(v)) for v in box)))  # type: ignore[arg-type]
+        digits.append(Digit(image, kept, elongation, tuple(int(round(v)) for v in box), probs))  # type: ignore[arg-type]
     return digits
 
 

@@ -24,7 +24,7 @@ Scorer = Callable[[list[np.ndarray]], np.ndarray]
 
 # Splitting touching digits, measured on the multi-digit dev sets (bench/real_handwriting.py):
 SPLIT_MIN_WIDTH = 0.75  # a group narrower than this x the line height is one digit
-SPLIT_SURE = 0.9  # ... and so is a group narrower than the line height that the model reads this surely
+SPLIT_SURE = 0.8  # ... and so is a group narrower than the line height that the model reads this surely
 SPLIT_MARGIN = 0.3  # log-odds by which the pieces must read better than the whole
 WIDE_FROM, WIDE_PENALTY = 1.0, 0.0  # a whole wider than WIDE_FROM x the line height is penalized this much per unit
 SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
@@ -81,16 +81,21 @@ def ink_labels(ink: np.ndarray) -> tuple[np.ndarray, int]:
     return keep[labels], int(seeds.size)
 
 
+MIN_PIECE = 0.02  # components under this share of the biggest one's area are specks, never part of a digit
+
+
 def components(labels: np.ndarray, n: int, ink: np.ndarray) -> list[Component]:
-    """Size, mass and box of each labelled ink component."""
+    """Size, mass and box of each labelled ink component but the specks."""
     if n == 0:
         return []
     flat = labels.ravel()
     areas = np.bincount(flat, minlength=n + 1)[1:]
     masses = np.bincount(flat, weights=ink.ravel(), minlength=n + 1)[1:]
     h, w = labels.shape
+    slices = ndimage.find_objects(labels)
     out = []
-    for i, sl in enumerate(ndimage.find_objects(labels)):
+    for i in np.nonzero(areas >= MIN_PIECE * areas.max())[0]:  # a photo's noise can make hundreds of specks
+        sl = slices[i]
         y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
         border = y0 == 0 or x0 == 0 or y1 == h or x1 == w
         out.append(Component(i + 1, int(areas[i]), float(masses[i]), (y0, x0, y1, x1), border))
@@ -132,7 +137,7 @@ def find_line(labels: np.ndarray, comps: list[Component]) -> tuple[list[Componen
         raise NoInkError("no ink found in the image")
     shape = labels.shape
     biggest = max(c.area for c in comps)
-    candidates = [c for c in comps if c.area >= 0.02 * biggest and not _is_clutter(c, shape)]
+    candidates = [c for c in comps if c.area >= MIN_PIECE * biggest and not _is_clutter(c, shape)]
     border_area = max((c.area for c in comps if c.touches_border), default=0)
     inner = [c for c in candidates if not c.touches_border and c.area >= max(20, 0.05 * border_area)]
     pool = inner or candidates or comps

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 
@@ -103,9 +104,20 @@ def test_retrain_one_job_at_a_time_and_new_weights_used(server, client, tmp_path
     assert after.train_config["limit"] == 3000 and after.test_accuracy > 0.85 and after.sha256 != before.sha256
     assert read_info(wdir / "cnn_small.previous.safetensors").sha256 == before.sha256
     assert client.predict(handle_file(str(path)), "cnn_small", api_name="/predict")["digit"] == 7
+
+    def answers() -> tuple[float, float]:
+        """cnn_small's confidence from the app's process and from the /v1 worker processes."""
+        gradio = client.predict(handle_file(str(path)), "cnn_small", api_name="/predict")["confidence"]
+        rest = httpx.post(url + "v1/predict", files={"image": ("7.png", path.read_bytes())}, data={"model": "cnn_small"})
+        return gradio, rest.json()["confidence"]
+
+    kept = answers()
+    assert kept[0] == pytest.approx(kept[1], abs=1e-6)  # the workers reloaded the kept file
     # one click restores the previous version, on disk and in use
     assert "restored" in client.predict("cnn_small", api_name="/restore_weights")
     assert read_info(wdir / "cnn_small.safetensors").sha256 == before.sha256
+    restored = answers()
+    assert restored[0] == pytest.approx(restored[1], abs=1e-6) and restored[0] != pytest.approx(kept[0], abs=1e-6)
     assert demo.jobs.snapshot().status == "kept"
     with pytest.raises(Exception, match="no new weights"):
         client.predict(api_name="/keep_weights")
@@ -136,8 +148,6 @@ def test_retrain_disabled_on_public_servers_without_auth(argv, allowed):
 
 
 def test_rest_predict(server, tmp_path):
-    import httpx
-
     _, url, _ = server
     path = tmp_path / "seven.png"
     draw_digit("7", paper=(0, 0, 0, 0)).save(path)
@@ -155,8 +165,6 @@ def test_rest_predict(server, tmp_path):
 )  # fmt: skip
 def test_rest_predict_errors(server, content, data, status, message):
     import re
-
-    import httpx
 
     r = httpx.post(server[1] + "v1/predict", files={"image": ("x.png", content, "image/png")}, data=data)
     assert r.status_code == status and re.search(message, r.json()["error"])

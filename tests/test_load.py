@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_load_bench_short_setting_has_no_errors():
-    res = subprocess.run([sys.executable, str(REPO / "bench" / "load.py"), "--clients", "4", "--requests", "3"],
+    res = subprocess.run([sys.executable, str(REPO / "bench" / "load.py"), "--clients", "4", "--requests", "3",
+                          "--driver", "python"],
                          capture_output=True, text=True, timeout=600, cwd=REPO)  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
     rows = [line for line in res.stdout.splitlines() if re.match(r"(gradio|POST) ", line)]

@@ -24,9 +24,10 @@ def numbers(mnist_test, n: int, seed: int):
         yield [mnist_test.images[i].numpy() for i in idx], "".join(str(int(mnist_test.labels[i])) for i in idx)
 
 
-def masks_of(image, predictor=None) -> list[np.ndarray]:
+def masks_of(image) -> list[np.ndarray]:
+    """The digits' masks without a scorer: touching digits are not split."""
     gray, alpha, _ = gray_alpha(image)
-    return digit_masks(ink_map(gray, alpha), predictor.top_probability if predictor else None)[0]
+    return digit_masks(ink_map(gray, alpha))[0]
 
 
 def read_rate(predictor, mnist_test, gap: float, n: int = 40, seed: int = 0, damage=None) -> float:
