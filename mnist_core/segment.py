@@ -25,8 +25,8 @@ Scorer = Callable[[list[np.ndarray]], np.ndarray]
 # Splitting touching digits, measured on the multi-digit dev sets (bench/real_handwriting.py):
 SPLIT_MIN_WIDTH = 0.75  # a group narrower than this x the line height is one digit
 SPLIT_SURE = 0.8  # ... and so is a group narrower than the line height that the model reads this surely
-SPLIT_MARGIN = 0.3  # log-odds by which the pieces must read better than the whole
-WIDE_FROM, WIDE_PENALTY = 1.0, 0.0  # a whole wider than WIDE_FROM x the line height is penalized this much per unit
+SPLIT_MARGIN = 0.3  # log-odds by which the pieces must read better than the whole ...
+WIDE, WIDE_MARGIN = 0.9, 0.0  # ... or, for a group wider than WIDE x the line height, this many
 SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
 CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the group's width
 
@@ -220,8 +220,8 @@ def split_touching(mask: np.ndarray, line_height: float, score: Scorer, depth: i
     p = score([m for pair in cuts for m in pair]).reshape(-1, 2)
     both = np.log(np.maximum(p, 1e-9)).sum(1)
     best = int(both.argmax())
-    wide = WIDE_PENALTY * max(0.0, width / line_height - WIDE_FROM)
-    if both[best] <= np.log(max(whole, 1e-9)) - wide + SPLIT_MARGIN:
+    margin = SPLIT_MARGIN if width < WIDE * line_height else WIDE_MARGIN
+    if both[best] <= np.log(max(whole, 1e-9)) + margin:
         return [mask]
     left, right = cuts[best]
     return split_touching(left, line_height, score, depth + 1) + split_touching(right, line_height, score, depth + 1)

@@ -40,7 +40,7 @@ def read_rate(predictor, mnist_test, gap: float, n: int = 40, seed: int = 0, dam
 
 
 def test_widely_spaced_digits_are_one_number(predictor, mnist_test):
-    # a whole digit height between neighbours is still one number (measured: 0.97 on 200 numbers)
+    # a whole digit height between neighbours is still one number (measured: 0.975 on 200 numbers)
     assert read_rate(predictor, mnist_test, gap=1.0) >= 0.9
 
 
@@ -67,8 +67,8 @@ def test_broken_strokes_stay_one_digit(predictor, mnist_test):
 
 
 def test_touching_digits_are_split(predictor, mnist_test):
-    # digits whose boxes meet, so that many of them touch (measured: 0.72 exact on 200 numbers)
-    assert read_rate(predictor, mnist_test, gap=0.0, seed=3) >= 0.6
+    # digits whose boxes meet, so that many of them touch (measured: 0.86 exact on 200 numbers)
+    assert read_rate(predictor, mnist_test, gap=0.0, seed=3) >= 0.75
 
 
 @pytest.mark.parametrize("name,number", [("multi_canvas_0002.png", "370"), ("multi_canvas_0037.png", "8431"),
