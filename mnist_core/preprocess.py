@@ -10,8 +10,9 @@ in a 28x28 frame. Real inputs need more than the scans MNIST came from, so befor
 - the alpha channel is composited (sketchpad strokes live only in alpha),
 - polarity is detected (dark ink on light paper, or light on dark),
 - uneven lighting is flattened by dividing by a local paper estimate (phone photos),
-- a robust threshold and a choice of connected components find the digit and drop specks,
-  ruling lines and table edges that touch the border,
+- a robust threshold and a choice of connected components (`segment`) find the digits and drop
+  specks, ruling lines and table edges that touch the border; a number is split into its digits,
+  each rendered on its own,
 - stroke width is brought into MNIST's range (a thin pen on a big canvas would vanish at 20 px).
 """
 

@@ -28,6 +28,7 @@ SPLIT_SURE = 0.8  # ... and so is a group narrower than the line height that the
 SPLIT_MARGIN = 0.3  # log-odds by which the pieces must read better than the whole ...
 WIDE, WIDE_MARGIN = 0.9, 0.0  # ... or, for a group wider than WIDE x the line height, this many
 SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
+MAX_DIGITS = 8  # the longest number read with splits
 CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the group's width
 
 
@@ -103,12 +104,14 @@ def components(labels: np.ndarray, n: int, ink: np.ndarray) -> list[Component]:
 
 
 def _is_clutter(c: Component, shape: tuple[int, int]) -> bool:
-    """Table edges, shadows and ruling lines: border-touching, long and thin or huge."""
+    """Table edges, shadows and ruling lines: border-touching, long and thin, a band along a whole
+    side, or huge."""
     if not c.touches_border:
         return False
     h, w = shape
     long_thin = max(c.height / h, c.width / w) > 0.6 and c.area / max(c.height, c.width) < 0.04 * min(h, w)
-    return long_thin or (c.height * c.width > 0.5 * h * w and c.area < 0.25 * c.height * c.width)
+    band = (c.height >= 0.9 * h and c.width <= 0.15 * w) or (c.width >= 0.9 * w and c.height <= 0.15 * h)
+    return long_thin or band or (c.height * c.width > 0.5 * h * w and c.area < 0.25 * c.height * c.width)
 
 
 def _union(a: Box, b: Box) -> Box:
@@ -230,12 +233,13 @@ def split_touching(mask: np.ndarray, line_height: float, score: Scorer, depth: i
 def digit_masks(ink: np.ndarray, score: Scorer | None = None) -> tuple[list[np.ndarray], float]:
     """The ink of each written digit, left to right, and the share of the ink they hold.
 
-    Without `score`, touching digits are not split (and stay one mask)."""
+    Without `score`, touching digits are not split (and stay one mask); nor are they in a line of
+    more than MAX_DIGITS groups (a page of text is not a number, and splitting costs model calls)."""
     labels, n = ink_labels(ink)
     line, kept = find_line(labels, components(labels, n, ink))
     groups = group_digits(line)
     masks = [np.isin(labels, [c.label for c in g]) for g in groups]
-    if score is not None:
+    if score is not None and len(masks) <= MAX_DIGITS:
         line_height = float(np.median([_height(m) for m in masks]))
         masks = [piece for m in masks for piece in split_touching(m, line_height, score)]
     return masks, kept

@@ -92,6 +92,11 @@ def seen_image_loaded(page, elem: str) -> bool:
     return page.locator(f"#{elem} img").count() > 0
 
 
+def clear(page) -> None:
+    page.locator('#draw-pad button[aria-label="Clear canvas"]').click()
+    page.wait_for_function("() => !document.querySelector('#draw-label h2, #draw-label .output-class')", timeout=20_000)
+
+
 def test_draw_without_picking_a_tool(page):
     draw(page, "7")  # no click on any tool first
     predicted(page, "draw", "7")
@@ -100,24 +105,21 @@ def test_draw_without_picking_a_tool(page):
 
 
 def test_clear_then_draw_another(page):
-    page.locator('#draw-pad button[aria-label="Clear canvas"]').click()
-    page.wait_for_function("() => !document.querySelector('#draw-label h2, #draw-label .output-class')", timeout=20_000)
+    clear(page)
     draw(page, "4")
     predicted(page, "draw", "4")
     page.screenshot(path=str(ARTIFACTS / "draw-4.png"))
 
 
 def test_draw_a_number(page):
-    page.locator('#draw-pad button[aria-label="Clear canvas"]').click()
-    page.wait_for_function("() => !document.querySelector('#draw-label h2, #draw-label .output-class')", timeout=20_000)
+    clear(page)
     draw(page, "471")
     predicted(page, "draw", "471")
     verdict = page.locator("#draw-verdict").inner_text()
     assert "3 digits" in verdict and verdict.count("%") >= 9  # each digit's top 3
     page.screenshot(path=str(ARTIFACTS / "draw-471.png"))
-    page.locator('#draw-pad button[aria-label="Clear canvas"]').click()
-    page.wait_for_function("() => !document.querySelector('#draw-label h2, #draw-label .output-class')", timeout=20_000)
-    draw(page, "4")
+    clear(page)
+    draw(page, "4")  # a single digit again, for the tests after this one
     predicted(page, "draw", "4")
 
 

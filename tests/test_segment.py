@@ -100,6 +100,17 @@ def test_digit_drawn_up_to_the_canvas_edge(predictor):
     assert predictor.predict(page).number == "74"
 
 
+def test_a_band_along_the_frame_is_not_a_digit(predictor):
+    """A table edge down one side of a photo, far bigger than a small digit in the middle."""
+    page = np.full((480, 640), 235, np.uint8)
+    page[:, :48] = 40  # 20 times the ink of the digit
+    page[280:380, 440:540] = np.asarray(draw_digit("7", size=100, width=6, mode="L").point(lambda v: 40 + v * 195 // 255))
+    pred = predictor.predict(page)
+    assert pred.number == "7"
+    x0, y0, x1, y1 = pred.box
+    assert 440 <= x0 < x1 <= 540 and 280 <= y0 < y1 <= 380
+
+
 def test_a_single_digit_has_no_number(predictor):
     pred = predictor.predict(draw_digit("4"))
     assert pred.digits == () and pred.number == "4" and "number" not in pred.to_json("4.png")
