@@ -373,12 +373,13 @@ def serve(config: AppConfig, host: str = "127.0.0.1", port: int | None = 7860, s
     demo.queue(default_concurrency_limit=4)
     app, url, _ = demo.launch(server_name=host, server_port=port, share=share, auth=auth, max_file_size="10mb",
                               prevent_thread_lock=True, quiet=not block)  # fmt: skip
-    pool = add_rest_routes(app, config.weights_dir, auth)
+    demo.rest_workers = add_rest_routes(app, config.weights_dir, auth)
+    demo.rest_workers.wait_ready()  # the first /v1 request should not wait for processes to start
     close = demo.close
 
     def close_all(verbose: bool = True) -> None:
         close(verbose)
-        pool.shutdown(wait=False, cancel_futures=True)
+        demo.rest_workers.shutdown()
 
     demo.close = close_all  # stopping the server stops its prediction workers too
     if block:

@@ -18,7 +18,8 @@ import os
 import secrets
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -75,14 +76,46 @@ def _authorized(request: Request, auth: tuple[str, str] | None) -> bool:
     return secrets.compare_digest(user, auth[0]) and secrets.compare_digest(password, auth[1])
 
 
-def add_rest_routes(app: FastAPI, weights_dir: str | None, auth: tuple[str, str] | None = None) -> ProcessPoolExecutor:
-    """Add POST /v1/predict; returns its worker pool (shut it down with the server)."""
-    # spawn, not fork: the server process already runs threads (torch's, uvicorn's)
-    workers = max(1, os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(weights_dir,))  # fmt: skip
-    for _ in range(workers):  # start the workers and load the default model now, not on the first requests
-        pool.submit(_warm_up)
+class Workers:
+    """The prediction processes, one per core. If one dies (killed for memory, say), the pool is
+    broken for good; the request that meets it gets a 503 and the pool is started afresh."""
+
+    def __init__(self, weights_dir: str | None):
+        self.weights_dir = weights_dir
+        self._lock = threading.Lock()
+        self.pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        n = max(1, os.cpu_count() or 1)
+        # spawn, not fork: the server process already runs threads (torch's, uvicorn's)
+        pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"), initializer=_start_worker,
+                                   initargs=(self.weights_dir,))  # fmt: skip
+        # start the workers and load the default model now, not on the first requests
+        self._warming = [pool.submit(_warm_up) for _ in range(n)]
+        return pool
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until every worker has started and loaded the default model."""
+        wait(self._warming, timeout)
+
+    async def predict(self, model: str, data: bytes, name: str, top_k: int) -> dict:
+        pool = self.pool
+        try:
+            return await asyncio.wrap_future(pool.submit(_predict, model, data, name, top_k))
+        except BrokenProcessPool:
+            with self._lock:
+                if self.pool is pool:
+                    self.pool = self._start()
+                    pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def add_rest_routes(app: FastAPI, weights_dir: str | None, auth: tuple[str, str] | None = None) -> Workers:
+    """Add POST /v1/predict; returns its workers (shut them down with the server)."""
+    workers = Workers(weights_dir)
 
     @app.post("/v1/predict")
     async def predict(
@@ -102,11 +135,13 @@ def add_rest_routes(app: FastAPI, weights_dir: str | None, auth: tuple[str, str]
         if len(data) > MAX_UPLOAD:
             return JSONResponse({"path": name, "error": f"the file is larger than {MAX_UPLOAD // 2**20} MB"}, 413)
         try:
-            line = await asyncio.wrap_future(pool.submit(_predict, model, data, name, top_k))
+            line = await workers.predict(model, data, name, top_k)
         except InputError as exc:
             return JSONResponse({"path": name, "error": str(exc)}, 400)
         except WeightsError as exc:
             return JSONResponse({"path": name, "error": str(exc)}, 503)
+        except BrokenProcessPool:
+            return JSONResponse({"path": name, "error": "a prediction worker stopped; it is being restarted, try again"}, 503)
         return JSONResponse(line)
 
-    return pool
+    return workers

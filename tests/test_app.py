@@ -158,6 +158,31 @@ def test_rest_predict(server, tmp_path):
     assert body["path"] == "seven.png" and body["digit"] == 7 and body["model"] == "lenet5" and len(body["top_k"]) == 2
 
 
+def test_rest_survives_a_killed_worker(server, tmp_path):
+    """A worker killed mid-service (as the kernel does when memory runs out): at most one request
+    is told to retry, and the endpoint serves again with new workers."""
+    import os
+    import signal
+
+    demo, url, _ = server
+    body = {"image": ("7.png", _png(draw_digit("7")))}
+    assert httpx.post(url + "v1/predict", files=body).status_code == 200  # the workers are up
+    os.kill(next(iter(demo.rest_workers.pool._processes)), signal.SIGKILL)
+    time.sleep(0.5)
+    first = httpx.post(url + "v1/predict", files=body, timeout=60)
+    assert first.status_code == 200 or (first.status_code == 503 and "try again" in first.json()["error"])
+    again = httpx.post(url + "v1/predict", files=body, timeout=60)
+    assert again.status_code == 200 and again.json()["digit"] == 7
+
+
+def _png(img) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize(
     "content,data,status,message",
     [(b"<html>not a picture</html>", {}, 400, "not an image"), (b"GIF89a", {}, 400, "corrupt|not an image"),
