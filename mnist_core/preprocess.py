@@ -114,10 +114,10 @@ def _pil_to_gray_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None,
 
 def _rescale(arr: np.ndarray) -> np.ndarray:
     """Any finite array -> uint8 0..255 with its own range (used for 16/32-bit and float data)."""
-    lo, hi = float(arr.min()), float(arr.max())
+    lo, hi = float(arr.min()) / 2, float(arr.max()) / 2  # halves: hi - lo cannot overflow even at +-1e308
     if hi - lo < 1e-12:
         return np.zeros(arr.shape, np.uint8)
-    return ((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+    return ((arr.astype(np.float64) / 2 - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 
 def _array_to_gray_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float]:
