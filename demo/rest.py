@@ -18,7 +18,7 @@ import os
 import secrets
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
@@ -83,16 +83,16 @@ class Workers:
     def __init__(self, weights_dir: str | None):
         self.weights_dir = weights_dir
         self._lock = threading.Lock()
-        self.pool = self._start()
+        self.pool, self._warming = self._start()
 
-    def _start(self) -> ProcessPoolExecutor:
+    def _start(self) -> tuple[ProcessPoolExecutor, list[Future]]:
+        """A new pool, and the futures of its workers starting and loading the default model (now,
+        not on the first requests)."""
         n = max(1, os.cpu_count() or 1)
         # spawn, not fork: the server process already runs threads (torch's, uvicorn's)
         pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"), initializer=_start_worker,
                                    initargs=(self.weights_dir,))  # fmt: skip
-        # start the workers and load the default model now, not on the first requests
-        self._warming = [pool.submit(_warm_up) for _ in range(n)]
-        return pool
+        return pool, [pool.submit(_warm_up) for _ in range(n)]
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         """Block until every worker has started and loaded the default model."""
@@ -105,7 +105,7 @@ class Workers:
         except BrokenProcessPool:
             with self._lock:
                 if self.pool is pool:
-                    self.pool = self._start()
+                    self.pool, self._warming = self._start()
                     pool.shutdown(wait=False, cancel_futures=True)
             raise
 

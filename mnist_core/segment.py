@@ -139,24 +139,25 @@ def find_line(labels: np.ndarray, comps: list[Component]) -> tuple[list[Componen
     if not comps:
         raise NoInkError("no ink found in the image")
     shape = labels.shape
-    biggest = max(c.area for c in comps)
-    candidates = [c for c in comps if c.area >= MIN_PIECE * biggest and not _is_clutter(c, shape)]
+    candidates = [c for c in comps if not _is_clutter(c, shape)]  # comps holds no specks already
     border_area = max((c.area for c in comps if c.touches_border), default=0)
     inner = [c for c in candidates if not c.touches_border and c.area >= max(20, 0.05 * border_area)]
     pool = inner or candidates or comps
     main = max(pool, key=lambda c: c.mass)
     line, box = [main], main.box
-    # a digit drawn up to the canvas edge touches the border too: it may join as a whole digit beside the others
-    rest = [c for c in (pool if pool is not inner else candidates) if c is not main and c.area >= 0.03 * main.area]
+    # Border-touching ink left out of an inner pool may still be a digit drawn up to the canvas edge:
+    # it joins only whole, as a digit-sized component beside the others.
+    rest = [c for c in (candidates or comps) if c is not main and c.area >= 0.03 * main.area]
     grown = True
     while grown:
         grown = False
         height = max(c.height for c in line)
         for c in list(rest):
+            outside = pool is inner and c.touches_border
             gy, gx = _gaps(c.box, box)
-            near = max(gy, gx) <= 0.2 * height and not c.touches_border  # a piece of a broken stroke
+            near = max(gy, gx) <= 0.2 * height and not outside  # a piece of a broken stroke
             beside = _overlap(c.box, box, 0) >= 0.5 * min(c.height, box[2] - box[0]) and gx <= 1.2 * height
-            if c.touches_border:
+            if outside:
                 beside = beside and 0.6 * height <= c.height <= 1.5 * height
             if near or beside:
                 line.append(c)
