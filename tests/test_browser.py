@@ -126,7 +126,9 @@ def test_draw_a_number(page):
 def test_switch_model(page):
     page.locator("#model-select input").click()
     page.get_by_role("option", name=re.compile(r"^lenet5")).click()
-    page.wait_for_timeout(500)
+    # both models read 4: wait for the new model's answer, not a fixed time (it raced on a busy machine)
+    page.wait_for_function("() => document.querySelector('#draw-verdict')?.textContent.includes('lenet5')",
+                           timeout=20_000)  # fmt: skip
     predicted(page, "draw", "4")
     assert "lenet5" in page.locator("#draw-verdict").inner_text()
     page.locator("#model-select input").click()
