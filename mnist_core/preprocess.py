@@ -133,10 +133,10 @@ def _array_to_gray_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
         raise InputError("the image is empty (0 pixels)")
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
         raise InputError(f"the image is too large: over {MAX_PIXELS // 1_000_000} megapixels")
+    if arr.dtype == np.uint8:  # what Gradio hands over: L, LA, RGB or RGBA as it is, with no float copy
+        return _pil_to_gray_alpha(Image.fromarray(arr))
     if arr.dtype == bool:
         f = arr.astype(np.float32)
-    elif arr.dtype == np.uint8:
-        f = arr.astype(np.float32) / 255.0
     elif arr.dtype == np.uint16:
         f = arr.astype(np.float32) / 65535.0
     else:

@@ -79,12 +79,19 @@ def draw(page, text: str) -> None:
 
 
 def predicted(page, prefix: str, expected: str, timeout: float = 20_000) -> str:
+    """Wait for the label to read `expected`; on a timeout, fail with what the page shows instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     label = page.locator(f"#{prefix}-label")
-    label.locator("h2, .output-class").first.wait_for(timeout=timeout)
-    page.wait_for_function(
-        f"() => (document.querySelector('#{prefix}-label h2, #{prefix}-label .output-class') || {{}}).textContent?.trim() === '{expected}'",
-        timeout=timeout,
-    )
+    try:
+        page.wait_for_function(
+            f"() => (document.querySelector('#{prefix}-label h2, #{prefix}-label .output-class') || {{}}).textContent?.trim() === '{expected}'",
+            timeout=timeout,
+        )
+    except PlaywrightTimeout:
+        page.screenshot(path=str(ARTIFACTS / f"failed-{prefix}-{expected}.png"))
+        verdict = page.locator(f"#{prefix}-verdict").inner_text()
+        pytest.fail(f"expected {expected!r} within {timeout / 1000:.0f} s; the page shows {verdict!r}")
     return label.inner_text()
 
 

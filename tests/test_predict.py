@@ -6,13 +6,31 @@ import numpy as np
 import pytest
 
 from conftest import draw_digit
+import torch
+
 from mnist_core import DEFAULT_MODEL, InputError, Predictor
+from mnist_core.models import create_model, list_models
+from mnist_core.predict import fuse_batch_norm
 from mnist_core.preprocess import NoInkError
 
 
 @pytest.fixture(scope="module")
 def predictor() -> Predictor:
     return Predictor.load(DEFAULT_MODEL)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_folding_batch_norm_keeps_the_outputs(name):
+    torch.manual_seed(0)
+    model = create_model(name)
+    for m in model.modules():  # batch norms with statistics of their own, not the identity at init
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1), m.running_var.uniform_(0.5, 2), m.weight.data.uniform_(0.5, 2)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    x = torch.randn(8, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(fuse_batch_norm(model)(x), model.eval()(x), atol=1e-4)
+    assert norms == [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]  # the original is untouched
 
 
 @pytest.mark.parametrize("digit", ["0", "1", "4", "7"])
