@@ -45,13 +45,16 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--val-size", type=int, help="hold out this many training images and report accuracy on them")
     p.add_argument("--limit", type=int, help="train on only the first N images (a quick smoke run)")
     p.add_argument("--styles", type=float, help="add flagged 1s and crossed 7s made from this fraction of MNIST's")
+    p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")
+    p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")
     p.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA, else ~/.cache/mnist-canvas)")
     p.add_argument("--out", help="weights file to write (default: <weights-dir>/<model>.safetensors)")
     _common(p)
     args = p.parse_args(argv)
     try:
         cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                    seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles)  # fmt: skip
+                                    seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
+                                    pairs=args.pairs, fragments=args.fragments)  # fmt: skip
     except ValueError as exc:
         return _fail(str(exc))
     out = Path(args.out) if args.out else weights_path(args.model, args.weights_dir)

@@ -150,8 +150,8 @@ def _variant(img: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarra
     if label == 1:  # a flag from the top of the stroke, down and to the left
         top = ys.min()
         x0 = float(xs[ys <= top + 2].mean())
-        angle = np.deg2rad(rng.uniform(25, 55))
-        length = height * rng.uniform(0.3, 0.55)
+        angle = np.deg2rad(rng.uniform(5, 45))
+        length = height * rng.uniform(0.4, 0.8)
         end = (x0 - length * np.cos(angle), top + length * np.sin(angle))
         draw.line([(x0, top), end], fill=255, width=width)
     else:  # a crossbar through the middle of the 7's stem
@@ -180,3 +180,67 @@ def style_variants(split: Split, fraction: float = 0.3, seed: int = 0) -> Split:
     if not images:
         return Split(split.images[:0], split.labels[:0])
     return Split(torch.stack(images), torch.tensor(labels, dtype=torch.long))
+
+
+# --- what is not one digit ----------------------------------------------------------------------
+# Segmentation asks the model whether a piece of ink reads as one digit (segment.split_touching).
+# A model that saw only single digits reads two touching digits as one of them, confidently. These
+# pairs are trained towards a uniform answer (NOT_A_DIGIT), so a pair reads unsure and is split.
+
+NOT_A_DIGIT = -1  # the label of training images that are no single digit
+
+
+def touching_pairs(split: Split, count: int, seed: int = 0) -> Split:
+    """`count` images of two MNIST digits side by side, touching or overlapping by up to a third of
+    a digit, rendered like every other input (fit 20x20, centred), labelled NOT_A_DIGIT."""
+    from .preprocess import render_mnist
+
+    rng = np.random.default_rng(seed)
+    images = split.images.numpy() > 100
+    out = []
+    for a, b in rng.integers(0, len(split), size=(count, 2)):
+        cols_a, cols_b = np.nonzero(images[a].any(0))[0], np.nonzero(images[b].any(0))[0]
+        if cols_a.size == 0 or cols_b.size == 0:
+            continue
+        overlap = int(rng.integers(0, (cols_a[-1] + 1 - cols_a[0]) // 3 + 1))  # 0: just touching
+        canvas = np.zeros((34, 90), bool)
+        xa = 28 - cols_a[0]  # offsets keep both digits inside the canvas
+        xb = xa + cols_a[-1] + 1 - overlap - cols_b[0]
+        dy = int(rng.integers(-3, 4))  # written a little higher or lower
+        canvas[3:31, xa : xa + 28] |= images[a]
+        canvas[3 + dy : 31 + dy, xb : xb + 28] |= images[b]
+        img, _ = render_mnist(canvas)
+        out.append(torch.from_numpy((img * 255).astype(np.uint8)))
+    images_t = torch.stack(out) if out else split.images[:0]
+    return Split(images_t, torch.full((len(images_t),), NOT_A_DIGIT, dtype=torch.long))
+
+
+FRAGMENTED = (0, 2, 3, 5, 6, 8, 9)  # digits whose left or right part is no digit (a 4's right part is a 1)
+
+
+def digit_fragments(split: Split, count: int, seed: int = 0) -> Split:
+    """Up to `count` left or right parts of MNIST digits cut at 30-70% of their width, holding 25-60%
+    of the ink, rendered like every other input, labelled NOT_A_DIGIT: a wrong cut of one digit must
+    not read as two digits."""
+    from .preprocess import render_mnist
+
+    rng = np.random.default_rng(seed)
+    idx = torch.nonzero(torch.isin(split.labels, torch.tensor(FRAGMENTED))).flatten().numpy()
+    images = split.images.numpy() > 100
+    out = []
+    for i in rng.choice(idx, size=count):
+        cols = np.nonzero(images[i].any(0))[0]
+        if cols.size < 6:
+            continue
+        cut = cols[0] + int(round((cols[-1] + 1 - cols[0]) * rng.uniform(0.3, 0.7)))
+        piece = images[i].copy()
+        if rng.random() < 0.5:
+            piece[:, cut:] = False
+        else:
+            piece[:, :cut] = False
+        if not 0.25 <= piece.sum() / images[i].sum() <= 0.6:  # most of a digit still reads as that digit
+            continue
+        img, _ = render_mnist(piece)
+        out.append(torch.from_numpy((img * 255).astype(np.uint8)))
+    images_t = torch.stack(out) if out else split.images[:0]
+    return Split(images_t, torch.full((len(images_t),), NOT_A_DIGIT, dtype=torch.long))

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import AugmentConfig, Split, augment, style_variants
+from .data import AugmentConfig, Split, augment, digit_fragments, style_variants, touching_pairs
 from .models import create_model, get_spec
 from .preprocess import normalize
 
@@ -36,6 +36,8 @@ class TrainConfig:
     warmup: float = 0.15  # fraction of all steps spent warming up
     augment: bool = False
     styles: float = 0.0  # add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s
+    pairs: float = 0.0  # add this many touching pairs (a fraction of the training set), trained to read unsure
+    fragments: float = 0.0  # ... and this many parts of digits cut in two
     seed: int = 0
     val_size: int = 0  # hold out this many training images to choose recipes without the test set
     limit: int = 0  # train on only the first N training images (0: all); for smoke tests and demos
@@ -56,8 +58,8 @@ class TrainConfig:
             raise ValueError(f"the learning rate must be a positive number, not {self.lr}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        if not 0 <= self.styles <= 1:
-            raise ValueError("styles is a fraction in [0, 1]")
+        if not all(0 <= v <= 1 for v in (self.styles, self.pairs, self.fragments)):
+            raise ValueError("styles, pairs and fragments are fractions in [0, 1]")
         if not 0 <= self.label_smoothing < 1 or not 0 <= self.warmup < 1 or self.weight_decay < 0:
             raise ValueError("label_smoothing and warmup must be in [0, 1), weight_decay >= 0")
 
@@ -156,6 +158,15 @@ def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.Adadelta(groups, lr=cfg.lr)
 
 
+def _loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float) -> torch.Tensor:
+    """Cross-entropy for digits; for NOT_A_DIGIT images (label -1), cross-entropy to the uniform answer."""
+    digits = labels >= 0
+    per = F.cross_entropy(logits, labels.clamp(min=0), reduction="none", label_smoothing=label_smoothing)
+    if not digits.all():
+        per = torch.where(digits, per, -F.log_softmax(logits, 1).mean(1))
+    return per.mean()
+
+
 def one_cycle(step: int, total: int, warmup: float) -> float:
     """Learning-rate multiplier: linear up to 1 over `warmup` of the steps, then linear down to 0."""
     w = max(1, int(total * warmup))
@@ -183,8 +194,12 @@ def train(
     model = model.to(memory_format=torch.channels_last)  # ~1.5x faster convolutions on CPU (measured)
     if config.limit:
         train_split = train_split.subset(slice(0, config.limit))
-    if config.styles:
-        extra = style_variants(train_split, config.styles, config.seed)
+    extras = [style_variants(train_split, config.styles, config.seed)] if config.styles else []
+    if config.pairs:
+        extras.append(touching_pairs(train_split, int(len(train_split) * config.pairs), config.seed))
+    if config.fragments:
+        extras.append(digit_fragments(train_split, int(len(train_split) * config.fragments), config.seed))
+    for extra in extras:
         train_split = Split(torch.cat([train_split.images, extra.images]), torch.cat([train_split.labels, extra.labels]))
     x_all, y_all = _images(train_split), train_split.labels
     n = len(y_all)
@@ -198,7 +213,7 @@ def train(
     for epoch in range(1, config.epochs + 1):
         model.train()
         perm = torch.randperm(n, generator=gen)
-        loss_sum, correct, seen = 0.0, 0, 0
+        loss_sum, correct, seen, seen_digits = 0.0, 0, 0, 0
         for step in range(steps):
             if should_stop is not None and should_stop():
                 raise TrainingCancelled(f"training cancelled in epoch {epoch}")
@@ -207,20 +222,22 @@ def train(
             if config.augment:
                 xb = augment(xb, config.augmentation, gen)
             logits = model(normalize(xb).contiguous(memory_format=torch.channels_last))
-            loss = F.cross_entropy(logits, yb, label_smoothing=config.label_smoothing)
+            loss = _loss(logits, yb, config.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
             loss_sum += loss.item() * len(yb)
-            correct += (logits.argmax(1) == yb).sum().item()
+            digits = yb >= 0
+            correct += (logits.argmax(1) == yb)[digits].sum().item()
             seen += len(yb)
+            seen_digits += int(digits.sum())
             if on_progress and ((step + 1) % report_every == 0 or step + 1 == steps):
-                on_progress(Progress("step", epoch, config.epochs, step + 1, steps, loss_sum / seen, correct / seen,
+                on_progress(Progress("step", epoch, config.epochs, step + 1, steps, loss_sum / seen, correct / max(1, seen_digits),
                                      time.perf_counter() - start))  # fmt: skip
         if test_split is not None:
             test_acc, test_loss = evaluate(model, test_split, config.eval_batch_size)
-        report = Progress("epoch", epoch, config.epochs, steps, steps, loss_sum / seen, correct / seen,
+        report = Progress("epoch", epoch, config.epochs, steps, steps, loss_sum / seen, correct / max(1, seen_digits),
                           time.perf_counter() - start, test_acc, test_loss)  # fmt: skip
         history.append(report)
         if on_progress:

@@ -50,3 +50,27 @@ def test_style_variants_are_flagged_ones_and_crossed_sevens(mnist_test):
     flagged = v.images[v.labels == 1].float().mean(0)
     # the flag adds ink to the upper left, where a bare 1 has none
     assert flagged[4:12, 4:13].mean() > ones[4:12, 4:13].mean() + 5
+
+
+def test_touching_pairs_are_two_digits_wide_and_not_a_digit(mnist_test):
+    from mnist_core.data import NOT_A_DIGIT, touching_pairs
+
+    pairs = touching_pairs(mnist_test.subset(slice(0, 500)), 200, seed=0)
+    assert len(pairs) == 200 and pairs.images.shape[1:] == (28, 28)
+    assert (pairs.labels == NOT_A_DIGIT).all()
+    # a pair fills the 20 px box in width, where most single digits are narrower than tall
+    def width(images):
+        return (images > 50).any(1).sum(1).float().mean()
+
+    assert width(pairs.images) > width(mnist_test.images[:500]) + 4
+
+
+def test_fragments_are_parts_of_wide_digits(mnist_test):
+    from mnist_core.data import FRAGMENTED, NOT_A_DIGIT, digit_fragments
+
+    split = mnist_test.subset(slice(0, 500))
+    parts = digit_fragments(split, 200, seed=0)
+    assert 100 < len(parts) <= 200 and (parts.labels == NOT_A_DIGIT).all()
+    assert 1 not in FRAGMENTED and 4 not in FRAGMENTED and 7 not in FRAGMENTED  # their parts read as 1s
+    # a part holds 25-60% of a digit's ink; rendered to the same 20 px box it is thinner on the page
+    assert (parts.images > 50).sum((1, 2)).float().mean() < (split.images > 50).sum((1, 2)).float().mean()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from mnist_core.data import Split
+from mnist_core.preprocess import normalize
 from mnist_core.train import Progress, TrainConfig, TrainingCancelled, evaluate, one_cycle, train
 
 
@@ -17,6 +18,8 @@ def test_config_validation():
         TrainConfig(epochs="3")
     with pytest.raises(ValueError, match="optimizer"):
         TrainConfig(optimizer="lbfgs")
+    with pytest.raises(ValueError, match="pairs"):
+        TrainConfig(pairs=2.0)
     with pytest.raises(ValueError, match="learning rate"):
         TrainConfig(lr=float("nan"))
     assert TrainConfig.for_model("cnn", epochs=2).epochs == 2
@@ -50,3 +53,18 @@ def test_cancel(mnist_train):
     calls = iter(range(1000))
     with pytest.raises(TrainingCancelled):
         train("mlp_128", mnist_train, None, TrainConfig(epochs=1, limit=2000), should_stop=lambda: next(calls) >= 3)
+
+
+def test_pairs_are_trained_towards_an_unsure_answer(mnist_train, mnist_test):
+    import torch
+
+    from mnist_core.data import touching_pairs
+
+    cfg = TrainConfig.for_model("cnn_small", epochs=2, batch_size=64, lr=0.05, pairs=0.5)
+    result = train("cnn_small", small(mnist_train, 3000), None, cfg)
+    pairs = touching_pairs(small(mnist_test, 1000), 300, seed=1)
+    with torch.no_grad():
+        on_pairs = torch.softmax(result.model(normalize(pairs.images.unsqueeze(1))), 1).max(1).values
+        on_digits = torch.softmax(result.model(normalize(small(mnist_test, 300).images.unsqueeze(1))), 1).max(1).values
+    assert on_pairs.median() < 0.5 < on_digits.median()
+    assert evaluate(result.model, small(mnist_test, 1000))[0] > 0.85  # digits are still learned
