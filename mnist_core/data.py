@@ -184,20 +184,28 @@ def style_variants(split: Split, fraction: float = 0.3, seed: int = 0) -> Split:
 
 # --- what is not one digit ----------------------------------------------------------------------
 # Segmentation asks the model whether a piece of ink reads as one digit (segment.split_touching).
-# A model that saw only single digits reads two touching digits as one of them, confidently. These
-# pairs are trained towards a uniform answer (NOT_A_DIGIT), so a pair reads unsure and is split.
+# A model that saw only single digits reads two touching digits as one of them, and half a digit as
+# some digit, confidently. Pairs and parts of digits are trained towards a uniform answer
+# (NOT_A_DIGIT), so a pair reads unsure and is split, and a wrong cut through one digit reads unsure.
 
 NOT_A_DIGIT = -1  # the label of training images that are no single digit
+
+
+def _not_digits(masks: list[np.ndarray]) -> Split:
+    """Ink masks rendered like every input (fit 20x20, centred by mass), labelled NOT_A_DIGIT."""
+    from .preprocess import render_mnist
+
+    images = [torch.from_numpy((render_mnist(m)[0] * 255).astype(np.uint8)) for m in masks]
+    out = torch.stack(images) if images else torch.zeros((0, 28, 28), dtype=torch.uint8)
+    return Split(out, torch.full((len(out),), NOT_A_DIGIT, dtype=torch.long))
 
 
 def touching_pairs(split: Split, count: int, seed: int = 0) -> Split:
     """`count` images of two MNIST digits side by side, touching or overlapping by up to a third of
     a digit, rendered like every other input (fit 20x20, centred), labelled NOT_A_DIGIT."""
-    from .preprocess import render_mnist
-
     rng = np.random.default_rng(seed)
     images = split.images.numpy() > 100
-    out = []
+    masks = []
     for a, b in rng.integers(0, len(split), size=(count, 2)):
         cols_a, cols_b = np.nonzero(images[a].any(0))[0], np.nonzero(images[b].any(0))[0]
         if cols_a.size == 0 or cols_b.size == 0:
@@ -209,10 +217,8 @@ def touching_pairs(split: Split, count: int, seed: int = 0) -> Split:
         dy = int(rng.integers(-3, 4))  # written a little higher or lower
         canvas[3:31, xa : xa + 28] |= images[a]
         canvas[3 + dy : 31 + dy, xb : xb + 28] |= images[b]
-        img, _ = render_mnist(canvas)
-        out.append(torch.from_numpy((img * 255).astype(np.uint8)))
-    images_t = torch.stack(out) if out else split.images[:0]
-    return Split(images_t, torch.full((len(images_t),), NOT_A_DIGIT, dtype=torch.long))
+        masks.append(canvas)
+    return _not_digits(masks)
 
 
 FRAGMENTED = (0, 2, 3, 5, 6, 8, 9)  # digits whose left or right part is no digit (a 4's right part is a 1)
@@ -222,12 +228,10 @@ def digit_fragments(split: Split, count: int, seed: int = 0) -> Split:
     """Up to `count` left or right parts of MNIST digits cut at 30-70% of their width, holding 25-60%
     of the ink, rendered like every other input, labelled NOT_A_DIGIT: a wrong cut of one digit must
     not read as two digits."""
-    from .preprocess import render_mnist
-
     rng = np.random.default_rng(seed)
     idx = torch.nonzero(torch.isin(split.labels, torch.tensor(FRAGMENTED))).flatten().numpy()
     images = split.images.numpy() > 100
-    out = []
+    masks = []
     for i in rng.choice(idx, size=count):
         cols = np.nonzero(images[i].any(0))[0]
         if cols.size < 6:
@@ -238,9 +242,6 @@ def digit_fragments(split: Split, count: int, seed: int = 0) -> Split:
             piece[:, cut:] = False
         else:
             piece[:, :cut] = False
-        if not 0.25 <= piece.sum() / images[i].sum() <= 0.6:  # most of a digit still reads as that digit
-            continue
-        img, _ = render_mnist(piece)
-        out.append(torch.from_numpy((img * 255).astype(np.uint8)))
-    images_t = torch.stack(out) if out else split.images[:0]
-    return Split(images_t, torch.full((len(images_t),), NOT_A_DIGIT, dtype=torch.long))
+        if 0.25 <= piece.sum() / images[i].sum() <= 0.6:  # most of a digit still reads as that digit
+            masks.append(piece)
+    return _not_digits(masks)
