@@ -224,9 +224,10 @@ def _paper(light: np.ndarray) -> np.ndarray:
 
 def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
     """Ink strength in [0, 1] per pixel, background 0, whatever the polarity and lighting."""
+    layer = alpha is not None and alpha.min() <= 0.99  # drawn on a transparent layer: no lighting to flatten
     gray = _composite(gray, alpha)
     light = gray if _dark_ink(gray) else 1.0 - gray
-    paper = np.maximum(_paper(light), light)
+    paper = np.maximum(1.0 if layer else _paper(light), light)
     # relative darkening: a stroke in a shadow is as dark, relative to its paper, as one in the light
     return np.clip((paper - light) / np.maximum(paper, 0.2), 0.0, 1.0)
 

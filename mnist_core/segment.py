@@ -69,15 +69,15 @@ def ink_labels(ink: np.ndarray) -> tuple[np.ndarray, int]:
         raise NoInkError("no ink found: the image is blank or has too little contrast")
     bg = sample[sample < 0.5 * peak]
     # Otsu, but never below the noise floor of the background (median + 6 robust sigmas)
-    noise = float(np.median(bg) + 6 * 1.4826 * np.median(np.abs(bg - np.median(bg)))) if bg.size else 0.0
+    med = float(np.median(bg)) if bg.size else 0.0
+    noise = med + 6 * 1.4826 * float(np.median(np.abs(bg - med))) if bg.size else 0.0
     t = max(otsu_threshold(ink[ink > 0.02]) if (ink > 0.02).any() else 0.0, noise, MIN_CONTRAST * 0.5)
     t = min(t, 0.5 * peak)
     strong = ink > t
     weak = ink > max(0.5 * t, noise)
     labels, n = ndimage.label(weak, structure=np.ones((3, 3), bool))
     keep = np.zeros(n + 1, np.int32)
-    seeds = np.unique(labels[strong])
-    seeds = seeds[seeds > 0]
+    seeds = np.nonzero(np.bincount(labels[strong], minlength=n + 1)[1:])[0] + 1
     keep[seeds] = np.arange(1, seeds.size + 1)
     return keep[labels], int(seeds.size)
 
