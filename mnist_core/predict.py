@@ -82,19 +82,31 @@ def fuse_batch_norm(model: nn.Module) -> nn.Module:
     return model
 
 
-class Predictor:
-    """A model in eval mode plus its name and weights metadata."""
+# The model that judges where touching digits are cut (segment.split_touching), for every model's
+# predictions: trained to read pairs and parts of digits unsure, it cuts better than any reader.
+SEGMENTER = "cnn_segment"
 
-    def __init__(self, model: nn.Module, name: str, info: WeightsInfo | None = None):
+
+class Predictor:
+    """A model in eval mode plus its name and weights metadata, and optionally the segmenter that
+    judges where touching digits are cut (without one, the model judges its own cuts)."""
+
+    def __init__(self, model: nn.Module, name: str, info: WeightsInfo | None = None,
+                 segmenter: "Predictor | None" = None):  # fmt: skip
         self.model = model.eval()
         # channels-last convolutions run about 1.5x faster on the CPU here (bench/predict_latency.py)
         self._net = fuse_batch_norm(model).to(memory_format=torch.channels_last)
         self.name = name
         self.info = info
+        self.segmenter = segmenter
 
     @classmethod
     def load(cls, name: str = DEFAULT_MODEL, weights_dir: str | os.PathLike | None = None) -> "Predictor":
-        return cls.from_file(weights_path(name, weights_dir))
+        """The model's weights from `weights_dir`, with the segmenter's from there (else the shipped ones)."""
+        pred = cls.from_file(weights_path(name, weights_dir))
+        if name != SEGMENTER:
+            pred.segmenter = load_segmenter(weights_dir)
+        return pred
 
     @classmethod
     def from_file(cls, path: str | os.PathLike | Path) -> "Predictor":
@@ -115,14 +127,17 @@ class Predictor:
     def predict_many(self, sources: list[ImageSource], raise_errors: bool = True) -> list[Prediction | InputError]:
         """Predict a batch (the digits not yet classified while segmenting in one forward pass);
         with raise_errors=False, bad inputs give their error."""
+        judge = self.segmenter or self
         read: list[list[Digit] | InputError] = []
         for s in sources:
             try:
-                read.append(analyze(s, self.probabilities))
+                read.append(analyze(s, judge.probabilities))
             except InputError as exc:
                 if raise_errors:
                     raise
                 read.append(exc)
+        if judge is not self:  # the segmenter's readings decided the cuts; this model reads the digits
+            read = [r if isinstance(r, InputError) else [replace(d, probabilities=None) for d in r] for r in read]
         todo = [d.image for r in read if not isinstance(r, InputError) for d in r if d.probabilities is None]
         probs = iter(self.probabilities(np.stack(todo)) if todo else [])
         out: list[Prediction | InputError] = []
@@ -137,6 +152,16 @@ class Predictor:
                 each.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box))
             out.append(replace(each[0], digits=tuple(each)) if len(each) > 1 else each[0])
         return out
+
+
+def load_segmenter(weights_dir: str | os.PathLike | None = None) -> Predictor | None:
+    """SEGMENTER from `weights_dir`, else the shipped file; None when neither loads."""
+    for path in (weights_path(SEGMENTER, weights_dir), shipped_weights_dir() / f"{SEGMENTER}{SUFFIX}"):
+        try:
+            return Predictor.from_file(path)
+        except WeightsError:
+            continue
+    return None
 
 
 class PredictorCache:
@@ -194,6 +219,8 @@ class PredictorCache:
         return dict(self.problems)
 
     def put(self, name: str, predictor: Predictor) -> None:
+        if predictor.segmenter is None and name != SEGMENTER:  # a freshly trained model reads, the segmenter cuts
+            predictor.segmenter = load_segmenter(self.weights_dir)
         self._loaded[name] = (predictor, self._stamp(name))
 
     def accuracy(self, name: str) -> float | None:
