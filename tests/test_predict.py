@@ -101,3 +101,30 @@ def test_corrupt_weights_fall_back_to_the_shipped_file(weights_copy):
     assert set(problems) == {"cnn", "lenet5"} and all("shipped" in p for p in problems.values())
     assert "checksum" in problems["lenet5"]
     assert cache.get("cnn").predict(draw_digit("7")).digit == 7
+
+
+def test_every_model_is_cut_by_the_segmenter(weights_copy):
+    from mnist_core.predict import SEGMENTER, PredictorCache
+
+    assert Predictor.load("lenet5").segmenter.name == SEGMENTER
+    assert Predictor.load(SEGMENTER).segmenter is None  # it judges its own cuts
+    # a corrupt segmenter file in a weights folder falls back to the shipped one
+    (weights_copy / f"{SEGMENTER}.safetensors").write_bytes(b"garbage")
+    assert Predictor.load("cnn", weights_copy).segmenter.name == SEGMENTER
+    # a model trained in the app and put in use is cut by the segmenter too
+    cache = PredictorCache(weights_copy)
+    fresh = Predictor(create_model("cnn_small"), "cnn_small")
+    cache.put("cnn_small", fresh)
+    assert cache.get("cnn_small").segmenter is not None
+
+
+def test_the_segmenter_decides_the_cuts_and_the_model_reads(mnist_test):
+    """Two touching digits: the segmenter cuts them, and each piece is read by the selected model."""
+    from conftest import compose_number
+
+    reader = Predictor.load("lenet5")
+    three, eight = (mnist_test.images[mnist_test.labels == d][0].numpy() for d in (3, 8))
+    pred = reader.predict(compose_number([three, eight], gap=0))
+    assert pred.number == "38" and pred.model == "lenet5"
+    for d in pred.digits:
+        assert np.allclose(d.probabilities, reader.probabilities(d.image[None])[0], atol=1e-5)
