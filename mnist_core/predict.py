@@ -177,7 +177,7 @@ class PredictorCache:
         self.follow_files = follow_files
         self.problems: dict[str, str] = {}  # model -> what was wrong with its weights file
         self._loaded: dict[str, tuple[Predictor, int | None]] = {}  # model -> (predictor, file stamp)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # loading a model loads the segmenter through get()
 
     def _stamp(self, name: str) -> int | None:
         try:
@@ -187,14 +187,23 @@ class PredictorCache:
 
     def _load(self, name: str) -> Predictor:
         try:
-            return Predictor.load(name, self.weights_dir)
+            pred = Predictor.from_file(weights_path(name, self.weights_dir))
         except WeightsError as exc:
             shipped = shipped_weights_dir() / f"{name}{SUFFIX}"
             if weights_path(name, self.weights_dir).resolve() == shipped.resolve():
                 raise
             pred = Predictor.from_file(shipped)  # a corrupt retrained file must not take the model down
             self.problems[name] = f"{exc}; using the shipped weights instead"
-            return pred
+        return self._with_segmenter(name, pred)
+
+    def _with_segmenter(self, name: str, pred: Predictor) -> Predictor:
+        """Every model shares the cache's one segmenter (loaded once, shipped file as fallback)."""
+        if pred.segmenter is None and name != SEGMENTER:
+            try:
+                pred.segmenter = self.get(SEGMENTER)
+            except WeightsError:
+                pass  # without it, the model judges its own cuts
+        return pred
 
     def get(self, name: str) -> Predictor:
         """Raises ValueError for an unknown model, WeightsError when its weights (and the shipped
@@ -219,9 +228,7 @@ class PredictorCache:
         return dict(self.problems)
 
     def put(self, name: str, predictor: Predictor) -> None:
-        if predictor.segmenter is None and name != SEGMENTER:  # a freshly trained model reads, the segmenter cuts
-            predictor.segmenter = load_segmenter(self.weights_dir)
-        self._loaded[name] = (predictor, self._stamp(name))
+        self._loaded[name] = (self._with_segmenter(name, predictor), self._stamp(name))
 
     def accuracy(self, name: str) -> float | None:
         """The recorded test accuracy of the weights in use (or on disk), None if there are none."""

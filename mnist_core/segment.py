@@ -69,8 +69,10 @@ def ink_labels(ink: np.ndarray) -> tuple[np.ndarray, int]:
         raise NoInkError("no ink found: the image is blank or has too little contrast")
     bg = sample[sample < 0.5 * peak]
     # Otsu, but never below the noise floor of the background (median + 6 robust sigmas)
-    med = float(np.median(bg)) if bg.size else 0.0
-    noise = med + 6 * 1.4826 * float(np.median(np.abs(bg - med))) if bg.size else 0.0
+    noise = 0.0
+    if bg.size:
+        med = float(np.median(bg))
+        noise = med + 6 * 1.4826 * float(np.median(np.abs(bg - med)))
     t = max(otsu_threshold(ink[ink > 0.02]) if (ink > 0.02).any() else 0.0, noise, MIN_CONTRAST * 0.5)
     t = min(t, 0.5 * peak)
     strong = ink > t

@@ -116,6 +116,9 @@ def test_every_model_is_cut_by_the_segmenter(weights_copy):
     fresh = Predictor(create_model("cnn_small"), "cnn_small")
     cache.put("cnn_small", fresh)
     assert cache.get("cnn_small").segmenter is not None
+    # one segmenter, loaded once, for every model; also for one whose own file is corrupt
+    (weights_copy / "lenet5.safetensors").write_bytes(b"garbage")
+    assert cache.get("lenet5").segmenter is cache.get("cnn").segmenter is cache.get(SEGMENTER)
 
 
 def test_the_segmenter_decides_the_cuts_and_the_model_reads(mnist_test):
