@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from .data import DatasetNotFoundError, load_mnist, train_val_split
@@ -47,6 +48,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--styles", type=float, help="add flagged 1s and crossed 7s made from this fraction of MNIST's")
     p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")
     p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")
+    p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
     p.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA, else ~/.cache/mnist-canvas)")
     p.add_argument("--out", help="weights file to write (default: <weights-dir>/<model>.safetensors)")
     _common(p)
@@ -55,6 +57,8 @@ def train_main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
                                     pairs=args.pairs, fragments=args.fragments)  # fmt: skip
+        if args.elastic is not None:
+            cfg = replace(cfg, augmentation=replace(cfg.augmentation, elastic_px=args.elastic))
     except ValueError as exc:
         return _fail(str(exc))
     out = Path(args.out) if args.out else weights_path(args.model, args.weights_dir)

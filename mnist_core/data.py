@@ -84,6 +84,12 @@ class AugmentConfig:
     shear: float = 0.2  # slant, as in cursive-leaning writers
     translate_px: float = 2.5  # centre of mass is centred, but not exactly
     thickness_p: float = 0.3  # fraction of the batch made thinner or thicker (pens differ)
+    elastic_px: float = 0.0  # smooth random warps moving pixels by this much (std); 0: none
+    elastic_sigma: float = 4.0  # smoothness of the warps, in pixels (Simard et al., 2003)
+
+    def __post_init__(self) -> None:
+        if self.elastic_px < 0 or self.elastic_sigma <= 0:
+            raise ValueError("elastic_px must be >= 0 and elastic_sigma > 0")
 
 
 def random_affine(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator | None = None) -> torch.Tensor:
@@ -104,7 +110,24 @@ def random_affine(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator | No
         [torch.stack([cos, -sin + shear * cos, tx], 1), torch.stack([sin, cos + shear * sin, ty], 1)], 1
     )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    if cfg.elastic_px > 0:
+        grid = grid + elastic_field(x.shape, cfg.elastic_px, cfg.elastic_sigma, gen)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def elastic_field(shape: torch.Size, px: float, sigma: float, gen: torch.Generator | None = None) -> torch.Tensor:
+    """Random smooth displacements (B, H, W, 2) in grid_sample's coordinates, `px` pixels std: white
+    noise blurred by a Gaussian of `sigma` pixels, the elastic distortion of Simard et al. (2003)."""
+    b, _, h, w = shape
+    r = max(1, round(2 * sigma))
+    k = torch.exp(-(torch.arange(-r, r + 1, dtype=torch.float32) ** 2) / (2 * sigma**2))
+    k = k / k.sum()
+    field = torch.rand(b * 2, 1, h, w, generator=gen) * 2 - 1
+    field = F.conv2d(F.pad(field, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1))
+    field = F.conv2d(F.pad(field, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1))
+    field = field * (px / field.std().clamp_min(1e-8))  # pixels
+    scale = torch.tensor([2 / w, 2 / h])  # pixels -> grid_sample's [-1, 1]
+    return field.view(b, 2, h, w).permute(0, 2, 3, 1) * scale
 
 
 def random_thickness(x: torch.Tensor, p: float, gen: torch.Generator | None = None) -> torch.Tensor:

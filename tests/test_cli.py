@@ -73,3 +73,11 @@ def test_train_writes_loadable_weights(tmp_path, data_root):
     model, info = load_weights(out)
     assert info.model == "cnn_small" and info.test_accuracy == pytest.approx(summary["test_accuracy"])
     assert info.train_config["limit"] == 1000 and info.epochs == 1
+
+
+def test_train_records_elastic_warps(tmp_path, data_root):
+    out = tmp_path / "elastic.safetensors"
+    res = run("mnist-train", "--model", "cnn_small", "--limit", "500", "--batch-size", "50", "--elastic", "1.5",
+              "--data-root", str(data_root), "--out", str(out))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert load_weights(out)[1].train_config["augmentation"]["elastic_px"] == 1.5
