@@ -30,6 +30,7 @@ WIDE, WIDE_MARGIN = 0.9, 0.0  # ... or, for a group wider than WIDE x the line h
 SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
 MAX_DIGITS = 8  # the longest number read with splits
 CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the group's width
+CUT_LEANS = (0.0, 0.3)  # ... straight down and, for a group wider than WIDE, leaning right as most writing does
 
 
 @dataclass(frozen=True)
@@ -190,19 +191,22 @@ def group_digits(line: list[Component]) -> list[list[Component]]:
     return [members for _, members in sorted(groups, key=lambda g: g[0][1])]
 
 
-def _cuts(mask: np.ndarray, line_height: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Vertical cuts of a group into a left and a right piece, each tall enough to be a digit."""
-    xs = np.nonzero(mask.any(0))[0]
+def _cuts(mask: np.ndarray, line_height: float, leans: tuple[float, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cuts of a group into a left and a right piece, each tall enough to be a digit, at each of
+    CUTS and `leans` (columns per row; > 0: the cut's top further right, as forward-slanted writing
+    leans the gap between neighbours)."""
+    rows, xs = np.nonzero(mask.any(1))[0], np.nonzero(mask.any(0))[0]
     x0, width = xs[0], xs[-1] + 1 - xs[0]
+    y = np.arange(mask.shape[0])[:, None] - (rows[0] + rows[-1]) / 2  # rows, from the group's middle
+    x = np.arange(mask.shape[1])[None, :]
     total = mask.sum()
     out = []
     for f in CUTS:
-        c = x0 + int(round(f * width))
-        left, right = mask.copy(), mask.copy()
-        left[:, c:] = False
-        right[:, :c] = False
-        if all(_height(m) >= 0.4 * line_height and m.sum() >= 0.1 * total for m in (left, right)):
-            out.append((left, right))
+        for lean in leans:
+            left_side = x < x0 + f * width - lean * y
+            left, right = mask & left_side, mask & ~left_side
+            if all(_height(m) >= 0.4 * line_height and m.sum() >= 0.1 * total for m in (left, right)):
+                out.append((left, right))
     return out
 
 
@@ -221,7 +225,7 @@ def split_touching(mask: np.ndarray, line_height: float, score: Scorer, depth: i
     whole = float(score([mask])[0])
     if whole >= SPLIT_SURE and width < line_height:
         return [mask]
-    cuts = _cuts(mask, line_height)
+    cuts = _cuts(mask, line_height, CUT_LEANS if width >= WIDE * line_height else (0.0,))
     if not cuts:
         return [mask]
     p = score([m for pair in cuts for m in pair]).reshape(-1, 2)
