@@ -225,14 +225,14 @@ def split_touching(mask: np.ndarray, line_height: float, score: Scorer, depth: i
     whole = float(score([mask])[0])
     if whole >= SPLIT_SURE and width < line_height:
         return [mask]
-    cuts = _cuts(mask, line_height, CUT_LEANS if width >= WIDE * line_height else (0.0,))
+    wide = width >= WIDE * line_height
+    cuts = _cuts(mask, line_height, CUT_LEANS if wide else (0.0,))
     if not cuts:
         return [mask]
     p = score([m for pair in cuts for m in pair]).reshape(-1, 2)
     both = np.log(np.maximum(p, 1e-9)).sum(1)
     best = int(both.argmax())
-    margin = SPLIT_MARGIN if width < WIDE * line_height else WIDE_MARGIN
-    if both[best] <= np.log(max(whole, 1e-9)) + margin:
+    if both[best] <= np.log(max(whole, 1e-9)) + (WIDE_MARGIN if wide else SPLIT_MARGIN):
         return [mask]
     left, right = cuts[best]
     return split_touching(left, line_height, score, depth + 1) + split_touching(right, line_height, score, depth + 1)
