@@ -30,6 +30,7 @@ WIDE, WIDE_MARGIN = 0.9, 0.0  # ... or, for a group wider than WIDE x the line h
 SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
 MAX_DIGITS = 8  # the longest number read with splits
 CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the group's width
+MIN_CUT_HEIGHT = 0.5  # each piece of a cut is at least this x the line height tall (a flag or a bar is no digit)
 CUT_LEANS = (0.0, 0.3)  # ... straight down and, for a group wider than WIDE, leaning right as most writing does
 
 
@@ -205,7 +206,7 @@ def _cuts(mask: np.ndarray, line_height: float, leans: tuple[float, ...]) -> lis
         for lean in leans:
             left_side = x < x0 + f * width - lean * y
             left, right = mask & left_side, mask & ~left_side
-            if all(_height(m) >= 0.4 * line_height and m.sum() >= 0.1 * total for m in (left, right)):
+            if all(_height(m) >= MIN_CUT_HEIGHT * line_height and m.sum() >= 0.1 * total for m in (left, right)):
                 out.append((left, right))
     return out
 

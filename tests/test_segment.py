@@ -112,6 +112,14 @@ def test_real_touching_numbers(predictor, dev_dir, kind, name, number):
     assert predictor.predict(dev_dir / kind / name).number == number
 
 
+@pytest.mark.parametrize("kind,name,length", [
+    ("canvas", "canvas_0004.png", 1),  # a 1 whose flag is as wide as the digit is tall: was cut into "11"
+    ("multi_canvas", "multi_canvas_0001.png", 2),  # "80" whose 8 was cut into "17" at its waist
+])  # fmt: skip
+def test_pieces_shorter_than_half_the_line_are_not_digits(predictor, dev_dir, kind, name, length):
+    assert len(predictor.predict(dev_dir / kind / name).number) == length
+
+
 def test_digits_come_left_to_right_with_boxes_in_input_pixels(predictor):
     page = np.full((300, 900), 255, np.uint8)
     for digit, x in (("7", 0), ("1", 300), ("4", 600)):
