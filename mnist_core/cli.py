@@ -46,6 +46,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--val-size", type=int, help="hold out this many training images and report accuracy on them")
     p.add_argument("--limit", type=int, help="train on only the first N images (a quick smoke run)")
     p.add_argument("--styles", type=float, help="add flagged 1s and crossed 7s made from this fraction of MNIST's")
+    p.add_argument("--styles-last", type=int, help="... only in the last N epochs (0: in every epoch)")
     p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")
     p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")
     p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
@@ -56,7 +57,7 @@ def train_main(argv: list[str] | None = None) -> int:
     try:
         cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
-                                    pairs=args.pairs, fragments=args.fragments)  # fmt: skip
+                                    styles_last=args.styles_last, pairs=args.pairs, fragments=args.fragments)  # fmt: skip
         if args.elastic is not None:
             cfg = replace(cfg, augmentation=replace(cfg.augmentation, elastic_px=args.elastic))
     except ValueError as exc:

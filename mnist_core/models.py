@@ -123,10 +123,10 @@ def cnn() -> nn.Module:
     )  # fmt: skip
 
 
-# Trained as `cnn`, plus touching pairs and parts of digits it learns to read unsure (and flagged 1s).
-# That costs MNIST accuracy (its odd digits look like parts) and it reads a plain thin 7 as a 1, but
-# it is the better judge of where touching digits are cut, which is what every model's predictions
-# use it for (predict.SEGMENTER).
+# Trained as `cnn`, plus touching pairs and parts of digits it learns to read unsure (and flagged 1s
+# and crossed 7s). That costs MNIST accuracy (its odd digits look like parts), but it is the better
+# judge of where touching digits are cut, which is what every model's predictions use it for
+# (predict.SEGMENTER).
 register_model(
     "cnn_segment",
     "the cnn, also trained to read touching pairs and parts of digits unsure: judges where numbers are cut",

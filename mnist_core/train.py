@@ -36,6 +36,7 @@ class TrainConfig:
     warmup: float = 0.15  # fraction of all steps spent warming up
     augment: bool = False
     styles: float = 0.0  # add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s
+    styles_last: int = 0  # ... only in the last this many epochs (0: in every epoch)
     pairs: float = 0.0  # add this many touching pairs (a fraction of the training set), trained to read unsure
     fragments: float = 0.0  # ... and this many parts of digits cut in two
     seed: int = 0
@@ -52,8 +53,8 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{f.name} must be {f.type}, not {value!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
             raise ValueError("epochs and batch sizes must be at least 1")
-        if self.limit < 0 or self.val_size < 0:
-            raise ValueError("limit and val_size cannot be negative")
+        if self.limit < 0 or self.val_size < 0 or self.styles_last < 0:
+            raise ValueError("limit, val_size and styles_last cannot be negative")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"the learning rate must be a positive number, not {self.lr}")
         if self.optimizer not in OPTIMIZERS:
@@ -199,12 +200,16 @@ def train(
         extras.append(touching_pairs(train_split, int(len(train_split) * config.pairs), config.seed))
     if config.fragments:
         extras.append(digit_fragments(train_split, int(len(train_split) * config.fragments), config.seed))
+    n_mnist, n_styles = len(train_split), len(extras[0]) if config.styles else 0
     for extra in extras:
         train_split = Split(torch.cat([train_split.images, extra.images]), torch.cat([train_split.labels, extra.labels]))
     x_all, y_all = _images(train_split), train_split.labels
-    n = len(y_all)
-    steps = math.ceil(n / config.batch_size)
-    total = steps * config.epochs
+    # with styles_last, the epochs before the last ones train without the style variants
+    first_late = config.epochs - config.styles_last + 1 if n_styles and config.styles_last else 1
+    early = torch.cat([torch.arange(n_mnist), torch.arange(n_mnist + n_styles, len(y_all))])
+    epoch_rows = [early if epoch < first_late else None for epoch in range(1, config.epochs + 1)]
+    steps_of = [math.ceil((len(y_all) if rows is None else len(rows)) / config.batch_size) for rows in epoch_rows]
+    total = sum(steps_of)
     opt = _optimizer(model, config)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: one_cycle(s, total, config.warmup))
     history: list[Progress] = []
@@ -212,7 +217,10 @@ def train(
     test_acc, test_loss = float("nan"), float("nan")
     for epoch in range(1, config.epochs + 1):
         model.train()
-        perm = torch.randperm(n, generator=gen)
+        rows, steps = epoch_rows[epoch - 1], steps_of[epoch - 1]
+        perm = torch.randperm(len(y_all) if rows is None else len(rows), generator=gen)
+        if rows is not None:
+            perm = rows[perm]
         loss_sum, correct, seen, seen_digits = 0.0, 0, 0, 0
         for step in range(steps):
             if should_stop is not None and should_stop():

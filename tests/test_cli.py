@@ -75,9 +75,10 @@ def test_train_writes_loadable_weights(tmp_path, data_root):
     assert info.train_config["limit"] == 1000 and info.epochs == 1
 
 
-def test_train_records_elastic_warps(tmp_path, data_root):
+def test_train_records_its_recipe(tmp_path, data_root):
     out = tmp_path / "elastic.safetensors"
     res = run("mnist-train", "--model", "cnn_small", "--limit", "500", "--batch-size", "50", "--elastic", "1.5",
-              "--data-root", str(data_root), "--out", str(out))  # fmt: skip
+              "--styles", "0.5", "--styles-last", "1", "--data-root", str(data_root), "--out", str(out))  # fmt: skip
     assert res.returncode == 0, res.stderr
-    assert load_weights(out)[1].train_config["augmentation"]["elastic_px"] == 1.5
+    config = load_weights(out)[1].train_config
+    assert config["augmentation"]["elastic_px"] == 1.5 and config["styles"] == 0.5 and config["styles_last"] == 1

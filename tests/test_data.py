@@ -74,6 +74,18 @@ def test_style_variants_are_flagged_ones_and_crossed_sevens(mnist_test):
     # the flag adds ink to the upper left, where a bare 1 has none
     assert flagged[4:12, 4:13].mean() > ones[4:12, 4:13].mean() + 5
 
+    def top_width(images):  # columns inked in a digit's top three rows
+        widths = []
+        for im in images > 100:
+            top = int(im.any(1).nonzero()[0])
+            widths.append(float(im[top : top + 3].any(0).sum()))
+        return sum(widths) / len(widths)
+
+    # the flag falls steeply from the top: a 1 that starts like a 7's bar teaches MNIST's 7s to read as 1s
+    sevens = mnist_test.images[:1000][mnist_test.labels[:1000] == 7]
+    bare = mnist_test.images[:1000][mnist_test.labels[:1000] == 1]
+    assert top_width(bare) + 1 < top_width(v.images[v.labels == 1]) < 0.6 * top_width(sevens)
+
 
 def test_touching_pairs_are_two_digits_wide_and_not_a_digit(mnist_test):
     from mnist_core.data import NOT_A_DIGIT, touching_pairs

@@ -20,6 +20,8 @@ def test_config_validation():
         TrainConfig(optimizer="lbfgs")
     with pytest.raises(ValueError, match="pairs"):
         TrainConfig(pairs=2.0)
+    with pytest.raises(ValueError, match="styles_last"):
+        TrainConfig(styles_last=-1)
     with pytest.raises(ValueError, match="learning rate"):
         TrainConfig(lr=float("nan"))
     assert TrainConfig.for_model("cnn", epochs=2).epochs == 2
@@ -68,3 +70,18 @@ def test_pairs_are_trained_towards_an_unsure_answer(mnist_train, mnist_test):
         on_digits = torch.softmax(result.model(normalize(small(mnist_test, 300).images.unsqueeze(1))), 1).max(1).values
     assert on_pairs.median() < 0.5 < on_digits.median()
     assert evaluate(result.model, small(mnist_test, 1000))[0] > 0.85  # digits are still learned
+
+
+def test_styles_join_for_the_last_epochs_only(mnist_train):
+    from mnist_core.data import style_variants
+
+    images = small(mnist_train, 1000)
+    n_styles = len(style_variants(images, 1.0, seed=0))
+    reports: list[Progress] = []
+    cfg = TrainConfig(epochs=3, batch_size=100, lr=0.05, styles=1.0, styles_last=1)
+    train("mlp_128", images, None, cfg, reports.append)
+    steps = [r.steps_per_epoch for r in reports if r.kind == "epoch"]
+    assert n_styles > 150 and steps == [10, 10, -(-(1000 + n_styles) // 100)]
+    every = []
+    train("mlp_128", images, None, TrainConfig(epochs=2, batch_size=100, lr=0.05, styles=1.0), every.append)
+    assert [r.steps_per_epoch for r in every if r.kind == "epoch"] == [steps[-1]] * 2
