@@ -206,9 +206,10 @@ def train(
     x_all, y_all = _images(train_split), train_split.labels
     # with styles_last, the epochs before the last ones train without the style variants
     first_late = config.epochs - config.styles_last + 1 if n_styles and config.styles_last else 1
-    early = torch.cat([torch.arange(n_mnist), torch.arange(n_mnist + n_styles, len(y_all))])
-    epoch_rows = [early if epoch < first_late else None for epoch in range(1, config.epochs + 1)]
-    steps_of = [math.ceil((len(y_all) if rows is None else len(rows)) / config.batch_size) for rows in epoch_rows]
+    every = torch.arange(len(y_all))
+    without_styles = torch.cat([every[:n_mnist], every[n_mnist + n_styles :]])
+    epoch_rows = [without_styles if epoch < first_late else every for epoch in range(1, config.epochs + 1)]
+    steps_of = [math.ceil(len(rows) / config.batch_size) for rows in epoch_rows]
     total = sum(steps_of)
     opt = _optimizer(model, config)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: one_cycle(s, total, config.warmup))
@@ -218,9 +219,7 @@ def train(
     for epoch in range(1, config.epochs + 1):
         model.train()
         rows, steps = epoch_rows[epoch - 1], steps_of[epoch - 1]
-        perm = torch.randperm(len(y_all) if rows is None else len(rows), generator=gen)
-        if rows is not None:
-            perm = rows[perm]
+        perm = rows[torch.randperm(len(rows), generator=gen)]
         loss_sum, correct, seen, seen_digits = 0.0, 0, 0, 0
         for step in range(steps):
             if should_stop is not None and should_stop():
