@@ -180,7 +180,7 @@ def _variant(img: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarra
         top, bottom = ys.min(), ys.max()
         x0, x1 = float(xs[ys <= top + 2].mean()), float(xs[ys >= bottom - 2].mean())
         stem = np.degrees(np.arctan2(height, x0 - x1))  # the stem's angle below horizontal, leftwards
-        angles = [a for a in rng.uniform(FLAG_DEGREES[0], FLAG_DEGREES[1], 10) if abs(a - stem) >= FLAG_FROM_STEM]
+        angles = [a for a in rng.uniform(*FLAG_DEGREES, 10) if abs(a - stem) >= FLAG_FROM_STEM]
         if not angles:
             return None
         length = height * rng.uniform(*FLAG_LENGTH)
