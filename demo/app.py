@@ -102,11 +102,14 @@ def _upload(source):
     return Path(source).read_bytes() if isinstance(source, (str, Path)) else source
 
 
+PROMPT = "Draw a digit (or upload a photo) to see what the model reads."
+
+
 def make_handlers(cache: PredictorCache):
     def show(source, model: str):
         """(label, seen image, verdict) for the UI; input problems become a message, never a crash."""
         if source is None:
-            return None, None, "Draw a digit (or upload a photo) to see what the model reads."
+            return None, None, PROMPT
         try:
             pred = cache.get(model or DEFAULT_MODEL).predict(_upload(source))
         except InputError as exc:
@@ -246,11 +249,14 @@ def build_demo(config: AppConfig | None = None) -> gr.Blocks:
                     rt_discard = gr.Button("Discard new weights", interactive=config.allow_retrain)
                     rt_restore = gr.Button("Restore previous version", interactive=config.allow_retrain)
 
-        inputs_draw = [pad, model]
-        pad.change(on_draw, inputs_draw, [draw_label, draw_seen, draw_verdict], trigger_mode="always_last",
-                   api_visibility="private")  # fmt: skip
+        inputs_draw, outputs_draw = [pad, model], [draw_label, draw_seen, draw_verdict]
+        drawn = pad.change(on_draw, inputs_draw, outputs_draw, trigger_mode="always_last", api_visibility="private")
+        # "Clear canvas" empties the answer at once and drops predictions still waiting for the old drawing,
+        # which could otherwise put its label back after the clear
+        pad.clear(lambda: (None, None, PROMPT), None, outputs_draw, queue=False, cancels=[drawn],
+                  api_visibility="private")  # fmt: skip
         photo.change(show, [photo, model], [up_label, up_seen, up_verdict], api_visibility="private")
-        model.change(on_draw, inputs_draw, [draw_label, draw_seen, draw_verdict], api_visibility="private")
+        model.change(on_draw, inputs_draw, outputs_draw, api_visibility="private")
         model.change(show, [photo, model], [up_label, up_seen, up_verdict], api_visibility="private")
         # /predict takes any file: the core decodes it, so a bad file gets the core's clear error
         api_file, api_out = gr.File(visible=False, type="filepath"), gr.JSON(visible=False)

@@ -100,8 +100,15 @@ def seen_image_loaded(page, elem: str) -> bool:
 
 
 def clear(page) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.locator('#draw-pad button[aria-label="Clear canvas"]').click()
-    page.wait_for_function("() => !document.querySelector('#draw-label h2, #draw-label .output-class')", timeout=20_000)
+    try:
+        page.wait_for_function("() => !document.querySelector('#draw-label h2, #draw-label .output-class')",
+                               timeout=20_000)  # fmt: skip
+    except PlaywrightTimeout:
+        page.screenshot(path=str(ARTIFACTS / "failed-clear.png"))
+        pytest.fail(f"the label is still there 20 s after Clear canvas; the page shows {page.locator('#draw-verdict').inner_text()!r}")
 
 
 def test_draw_without_picking_a_tool(page):
