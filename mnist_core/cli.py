@@ -47,6 +47,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="train on only the first N images (a quick smoke run)")
     p.add_argument("--styles", type=float, help="add flagged 1s and crossed 7s made from this fraction of MNIST's")
     p.add_argument("--styles-last", type=int, help="... only in the last N epochs (0: in every epoch)")
+    p.add_argument("--finetune-epochs", type=int, help="after the main schedule, N more epochs of a second one-cycle")
+    p.add_argument("--finetune-lr", type=float, help="... peaking at this learning rate")
     p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")
     p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")
     p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
@@ -57,7 +59,8 @@ def train_main(argv: list[str] | None = None) -> int:
     try:
         cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
-                                    styles_last=args.styles_last, pairs=args.pairs, fragments=args.fragments)  # fmt: skip
+                                    styles_last=args.styles_last, finetune_epochs=args.finetune_epochs,
+                                    finetune_lr=args.finetune_lr, pairs=args.pairs, fragments=args.fragments)  # fmt: skip
         if args.elastic is not None:
             cfg = replace(cfg, augmentation=replace(cfg.augmentation, elastic_px=args.elastic))
     except ValueError as exc:
@@ -73,10 +76,11 @@ def train_main(argv: list[str] | None = None) -> int:
     monitor = val_split if cfg.val_size else test
     from tqdm import tqdm
 
-    bar = tqdm(total=cfg.epochs, unit="epoch", desc=args.model, file=sys.stderr, dynamic_ncols=True)
+    epochs = cfg.total_epochs
+    bar = tqdm(total=epochs, unit="epoch", desc=args.model, file=sys.stderr, dynamic_ncols=True)
 
     def on_progress(pr: Progress) -> None:
-        bar.n = round(pr.fraction * cfg.epochs, 3)
+        bar.n = round(pr.fraction * epochs, 3)
         post = {"loss": f"{pr.loss:.4f}", "train": f"{pr.accuracy:.4f}"}
         if pr.kind == "epoch":
             post["val" if cfg.val_size else "test"] = f"{pr.test_accuracy:.4f}"
@@ -89,7 +93,7 @@ def train_main(argv: list[str] | None = None) -> int:
         return _fail(f"training interrupted; {out} was not changed", 130)
     bar.close()
     test_acc, _ = evaluate(result.model, test) if cfg.val_size else (result.test_accuracy, None)
-    save_weights(result.model, args.model, out, test_accuracy=test_acc, epochs=cfg.epochs,
+    save_weights(result.model, args.model, out, test_accuracy=test_acc, epochs=epochs,
                  train_config=cfg.to_dict(), train_seconds=result.seconds)  # fmt: skip
     summary = {"model": args.model, "test_accuracy": test_acc, "seconds": round(result.seconds, 1), "out": str(out)}
     if cfg.val_size:

@@ -36,7 +36,9 @@ class TrainConfig:
     warmup: float = 0.15  # fraction of all steps spent warming up
     augment: bool = False
     styles: float = 0.0  # add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s
-    styles_last: int = 0  # ... only in the last this many epochs (0: in every epoch)
+    styles_last: int = 0  # ... only in the last this many epochs, fine-tuning ones included (0: in every epoch)
+    finetune_epochs: int = 0  # after the main schedule, this many more epochs of a second, short one-cycle ...
+    finetune_lr: float = 0.01  # ... whose learning rate peaks at this
     pairs: float = 0.0  # add this many touching pairs (a fraction of the training set), trained to read unsure
     fragments: float = 0.0  # ... and this many parts of digits cut in two
     seed: int = 0
@@ -53,10 +55,10 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{f.name} must be {f.type}, not {value!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
             raise ValueError("epochs and batch sizes must be at least 1")
-        if self.limit < 0 or self.val_size < 0 or self.styles_last < 0:
-            raise ValueError("limit, val_size and styles_last cannot be negative")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"the learning rate must be a positive number, not {self.lr}")
+        if self.limit < 0 or self.val_size < 0 or self.styles_last < 0 or self.finetune_epochs < 0:
+            raise ValueError("limit, val_size, styles_last and finetune_epochs cannot be negative")
+        if not all(v > 0 and math.isfinite(v) for v in (self.lr, self.finetune_lr)):
+            raise ValueError(f"learning rates must be positive numbers, not {self.lr} and {self.finetune_lr}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         if not all(0 <= v <= 1 for v in (self.styles, self.pairs, self.fragments)):
@@ -80,6 +82,10 @@ class TrainConfig:
     def for_model(cls, name: str, **overrides: Any) -> "TrainConfig":
         """The model's registered recipe, with explicit overrides on top."""
         return cls.from_dict({**get_spec(name).recipe, **{k: v for k, v in overrides.items() if v is not None}})
+
+    @property
+    def total_epochs(self) -> int:
+        return self.epochs + self.finetune_epochs
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -174,6 +180,17 @@ def one_cycle(step: int, total: int, warmup: float) -> float:
     return (step + 1) / w if step < w else max(0.0, (total - step) / max(1, total - w))
 
 
+def schedule(config: TrainConfig, main_steps: int, finetune_steps: int) -> Callable[[int], float]:
+    """Step -> learning-rate multiplier of config.lr: the main one-cycle, then the fine-tuning one."""
+
+    def factor(step: int) -> float:
+        if step < main_steps:
+            return one_cycle(step, main_steps, config.warmup)
+        return config.finetune_lr / config.lr * one_cycle(step - main_steps, finetune_steps, config.warmup)
+
+    return factor
+
+
 def train(
     model: nn.Module | str,
     train_split: Split,
@@ -204,19 +221,20 @@ def train(
     for extra in extras:
         train_split = Split(torch.cat([train_split.images, extra.images]), torch.cat([train_split.labels, extra.labels]))
     x_all, y_all = _images(train_split), train_split.labels
+    epochs = config.total_epochs
     # with styles_last, the epochs before the last ones train without the style variants
-    first_late = config.epochs - config.styles_last + 1 if n_styles and config.styles_last else 1
+    first_late = epochs - config.styles_last + 1 if n_styles and config.styles_last else 1
     every = torch.arange(len(y_all))
     without_styles = torch.cat([every[:n_mnist], every[n_mnist + n_styles :]])
-    epoch_rows = [without_styles if epoch < first_late else every for epoch in range(1, config.epochs + 1)]
+    epoch_rows = [without_styles if epoch < first_late else every for epoch in range(1, epochs + 1)]
     steps_of = [math.ceil(len(rows) / config.batch_size) for rows in epoch_rows]
-    total = sum(steps_of)
+    lr_factor = schedule(config, sum(steps_of[: config.epochs]), sum(steps_of[config.epochs :]))
     opt = _optimizer(model, config)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: one_cycle(s, total, config.warmup))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     history: list[Progress] = []
     start = time.perf_counter()
     test_acc, test_loss = float("nan"), float("nan")
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(1, epochs + 1):
         model.train()
         rows, steps = epoch_rows[epoch - 1], steps_of[epoch - 1]
         perm = rows[torch.randperm(len(rows), generator=gen)]
@@ -240,11 +258,11 @@ def train(
             seen += len(yb)
             seen_digits += int(digits.sum())
             if on_progress and ((step + 1) % report_every == 0 or step + 1 == steps):
-                on_progress(Progress("step", epoch, config.epochs, step + 1, steps, loss_sum / seen, correct / max(1, seen_digits),
+                on_progress(Progress("step", epoch, epochs, step + 1, steps, loss_sum / seen, correct / max(1, seen_digits),
                                      time.perf_counter() - start))  # fmt: skip
         if test_split is not None:
             test_acc, test_loss = evaluate(model, test_split, config.eval_batch_size)
-        report = Progress("epoch", epoch, config.epochs, steps, steps, loss_sum / seen, correct / max(1, seen_digits),
+        report = Progress("epoch", epoch, epochs, steps, steps, loss_sum / seen, correct / max(1, seen_digits),
                           time.perf_counter() - start, test_acc, test_loss)  # fmt: skip
         history.append(report)
         if on_progress:

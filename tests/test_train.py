@@ -4,7 +4,7 @@ import pytest
 
 from mnist_core.data import Split
 from mnist_core.preprocess import normalize
-from mnist_core.train import Progress, TrainConfig, TrainingCancelled, evaluate, one_cycle, train
+from mnist_core.train import Progress, TrainConfig, TrainingCancelled, evaluate, one_cycle, schedule, train
 
 
 def small(split: Split, n: int) -> Split:
@@ -24,6 +24,10 @@ def test_config_validation():
         TrainConfig(styles_last=-1)
     with pytest.raises(ValueError, match="learning rate"):
         TrainConfig(lr=float("nan"))
+    with pytest.raises(ValueError, match="learning rate"):
+        TrainConfig(finetune_lr=0)
+    with pytest.raises(ValueError, match="finetune_epochs"):
+        TrainConfig(finetune_epochs=-1)
     assert TrainConfig.for_model("cnn", epochs=2).epochs == 2
 
 
@@ -31,6 +35,13 @@ def test_one_cycle_schedule():
     lrs = [one_cycle(s, 100, 0.1) for s in range(100)]
     assert lrs[9] == pytest.approx(1.0) and lrs[0] < 0.2 and lrs[-1] < 0.02
     assert max(lrs) == pytest.approx(1.0)
+
+
+def test_fine_tuning_is_a_second_one_cycle_at_its_own_peak():
+    factor = schedule(TrainConfig(lr=0.1, warmup=0.1, finetune_epochs=1, finetune_lr=0.01), 100, 20)
+    main, tail = [factor(s) for s in range(100)], [factor(s) for s in range(100, 120)]
+    assert max(main) == pytest.approx(1.0) and main[-1] < 0.02
+    assert max(tail) == pytest.approx(0.1) and tail[1] == pytest.approx(0.1) and tail[0] < 0.1 and tail[-1] < 0.01
 
 
 def test_tiny_training_learns_and_reports(mnist_train, mnist_test):
@@ -85,3 +96,14 @@ def test_styles_join_for_the_last_epochs_only(mnist_train):
     every = []
     train("mlp_128", images, None, TrainConfig(epochs=2, batch_size=100, lr=0.05, styles=1.0), every.append)
     assert [r.steps_per_epoch for r in every if r.kind == "epoch"] == [steps[-1]] * 2
+
+
+def test_fine_tuning_epochs_follow_the_main_ones_with_the_styles(mnist_train):
+    images = small(mnist_train, 1000)
+    reports: list[Progress] = []
+    cfg = TrainConfig(epochs=2, batch_size=100, lr=0.05, styles=1.0, styles_last=1, finetune_epochs=1)
+    result = train("mlp_128", images, None, cfg, reports.append)
+    epochs = [r for r in reports if r.kind == "epoch"]
+    assert [r.epoch for r in epochs] == [1, 2, 3] and {r.epochs for r in reports} == {3} == {cfg.total_epochs}
+    assert epochs[0].steps_per_epoch == epochs[1].steps_per_epoch == 10 < epochs[2].steps_per_epoch  # styles: last only
+    assert epochs[-1].fraction == 1.0 and len(result.history) == 3
