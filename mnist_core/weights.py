@@ -117,6 +117,7 @@ def save_weights(
         save_file(tensors, tmp, metadata=meta)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp's file is private (0600); weights are as readable as any file written
         _keep_previous(path)
         os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half of one
     finally:

@@ -18,6 +18,7 @@ def test_roundtrip_with_metadata(tmp_path):
     for a, b in zip(model.state_dict().values(), loaded.state_dict().values()):
         assert torch.equal(a, b)
     assert [p.name for p in tmp_path.iterdir()] == ["lenet5.safetensors"]  # no temp file left behind
+    assert path.stat().st_mode & 0o777 == 0o644  # readable like any file, not private like the temp file was
 
 
 def test_failed_write_leaves_old_file_intact(tmp_path, monkeypatch):
