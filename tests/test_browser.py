@@ -108,7 +108,8 @@ def clear(page) -> None:
                                timeout=20_000)  # fmt: skip
     except PlaywrightTimeout:
         page.screenshot(path=str(ARTIFACTS / "failed-clear.png"))
-        pytest.fail(f"the label is still there 20 s after Clear canvas; the page shows {page.locator('#draw-verdict').inner_text()!r}")
+        verdict = page.locator("#draw-verdict").inner_text()
+        pytest.fail(f"the label is still there 20 s after Clear canvas; the page shows {verdict!r}")
 
 
 def test_draw_without_picking_a_tool(page):

@@ -95,6 +95,8 @@ def test_few_correct_answers_held_back_as_not_sure(results, kind):
 
 def test_cnn_styles_reads_more_of_the_flagged_ones(dev_dir):
     """Most misread 1s have long flags; the model trained late on flagged 1s reads clearly more of them."""
-    ones = [dev_dir / kind / r["filename"] for kind in ("canvas", "photo") for r in _rows(dev_dir, kind) if r["label"] == "1"]
-    read = {name: np.mean([p.number == "1" for p in Predictor.load(name).predict_many(ones)]) for name in ("cnn", "cnn_styles")}
+    ones = [dev_dir / kind / r["filename"] for kind in ("canvas", "photo") for r in _rows(dev_dir, kind)
+            if r["label"] == "1"]  # fmt: skip
+    read = {name: np.mean([p.number == "1" for p in Predictor.load(name).predict_many(ones)])
+            for name in ("cnn", "cnn_styles")}  # fmt: skip
     assert len(ones) >= 100 and read["cnn_styles"] >= read["cnn"] + 0.03, read
