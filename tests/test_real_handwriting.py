@@ -93,10 +93,11 @@ def test_few_correct_answers_held_back_as_not_sure(results, kind):
     assert held_back <= 0.015, f"{kind}: {held_back:.3f}"
 
 
-def test_cnn_styles_reads_more_of_the_flagged_ones(dev_dir):
-    """Most misread 1s have long flags; the model trained late on flagged 1s reads clearly more of them."""
-    ones = [dev_dir / kind / r["filename"] for kind in ("canvas", "photo") for r in _rows(dev_dir, kind)
-            if r["label"] == "1"]  # fmt: skip
-    read = {name: np.mean([p.number == "1" for p in Predictor.load(name).predict_many(ones)])
-            for name in ("cnn", "cnn_styles")}  # fmt: skip
-    assert len(ones) >= 100 and read["cnn_styles"] >= read["cnn"] + 0.03, read
+def test_cnn_styles_reads_more_of_the_flagged_ones(results, dev_dir):
+    """Most misread 1s have long flags; the model trained late on flagged 1s reads clearly more of them
+    than the default model (whose answers `results` holds already)."""
+    kinds = ("canvas", "photo")
+    ones = [dev_dir / kind / r["filename"] for kind in kinds for r in _rows(dev_dir, kind) if r["label"] == "1"]
+    by_default = np.mean([correct for kind in kinds for r, correct, _ in results[kind] if r["label"] == "1"])
+    by_styles = np.mean([p.number == "1" for p in Predictor.load("cnn_styles").predict_many(ones)])
+    assert len(ones) >= 100 and by_styles >= by_default + 0.03, (by_styles, by_default)
