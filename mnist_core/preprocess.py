@@ -30,7 +30,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from .errors import InputError, NoInkError
-from .segment import MIN_CONTRAST, Scorer, digit_masks
+from .segment import MIN_CONTRAST, Scorer, bounding_box, digit_masks
 
 # MNIST training-set statistics of [0, 1] pixels; defined here once for training and prediction.
 MNIST_MEAN = 0.1307
@@ -239,7 +239,14 @@ def stroke_width(mask: np.ndarray) -> float:
     area = int(mask.sum())
     if area == 0:
         return 0.0
-    boundary = int((mask & ~ndimage.binary_erosion(mask, border_value=0)).sum())
+    inner = mask.copy()  # erosion by the 4-neighbour cross, pixels outside the frame counting as empty
+    inner[1:] &= mask[:-1]
+    inner[:-1] &= mask[1:]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    inner[[0, -1]] = False
+    inner[:, [0, -1]] = False
+    boundary = area - int(inner.sum())
     return 2.0 * area / max(boundary, 1)
 
 
@@ -251,10 +258,10 @@ def _disk(r: int) -> np.ndarray:
 def render_mnist(mask: np.ndarray) -> tuple[np.ndarray, float]:
     """A binary digit mask -> 28x28 float image in [0, 1], MNIST-style (20x20 fit, centre of mass),
     and the ink's elongation: its long side over its stroke width (a dot or blob is about 1-2)."""
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
+    box = bounding_box(mask)
+    if box is None:
         raise NoInkError("no ink found in the image")
-    crop = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    crop = mask[box]
     h, w = crop.shape
     s = RENDER_SIDE / max(h, w)
     size = (max(1, round(w * s)), max(1, round(h * s)))
@@ -277,8 +284,7 @@ def render_mnist(mask: np.ndarray) -> tuple[np.ndarray, float]:
         thinner = ndimage.binary_erosion(big, _disk(r))
         if thinner.sum() > 0.2 * big.sum():  # erosion must not break the digit apart
             big = thinner
-    ys, xs = np.nonzero(big)
-    big = big[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    big = big[bounding_box(big)]
 
     # fit a 20x20 box, keeping aspect ratio; box averaging gives MNIST's anti-aliased edges
     h, w = big.shape
@@ -347,8 +353,8 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
     digits = []
     for m in masks:
         _, image, elongation, probs = render(m)
-        ys, xs = np.nonzero(m.any(1))[0], np.nonzero(m.any(0))[0]
-        box = (xs[0] * scale, ys[0] * scale, (xs[-1] + 1) * scale, (ys[-1] + 1) * scale)
+        rows, cols = bounding_box(m)  # type: ignore[misc]
+        box = (cols.start * scale, rows.start * scale, cols.stop * scale, rows.stop * scale)
         digits.append(Digit(image, kept, elongation, tuple(int(round(v)) for v in box), probs))  # type: ignore[arg-type]
     return digits
 
