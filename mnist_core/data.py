@@ -160,9 +160,13 @@ def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator | None = N
 # shorter than the stem; a 7's bar is flatter and longer. Flags like a 7's bar teach the model to
 # read MNIST's 7s as 1s (tried: MNIST 99.74% -> 99.44% when fine-tuned on them).
 FLAG_DEGREES, FLAG_FROM_STEM, FLAG_LENGTH = (20.0, 55.0), 25.0, (0.25, 0.55)
+# Upright flags (TrainConfig.upright_flags): only on 1s within 20 degrees of vertical, and at least 30
+# degrees below horizontal. On a slanted stem, or flatter, a flag is a 7's bar once augmentation has
+# rotated and sheared it (a fine-tuning epoch on them cost 2 held-out images instead of 5).
+UPRIGHT_SLANT, UPRIGHT_DEGREES = 20.0, (30.0, 55.0)
 
 
-def _variant(img: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray | None:
+def _variant(img: np.ndarray, label: int, rng: np.random.Generator, upright: bool = False) -> np.ndarray | None:
     from PIL import Image, ImageDraw
 
     from .preprocess import render_mnist, stroke_width
@@ -180,7 +184,10 @@ def _variant(img: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarra
         top, bottom = ys.min(), ys.max()
         x0, x1 = float(xs[ys <= top + 2].mean()), float(xs[ys >= bottom - 2].mean())
         stem = np.degrees(np.arctan2(height, x0 - x1))  # the stem's angle below horizontal, leftwards
-        angles = [a for a in rng.uniform(*FLAG_DEGREES, 10) if abs(a - stem) >= FLAG_FROM_STEM]
+        if upright and abs(90.0 - stem) > UPRIGHT_SLANT:
+            return None
+        degrees = UPRIGHT_DEGREES if upright else FLAG_DEGREES
+        angles = [a for a in rng.uniform(*degrees, 10) if abs(a - stem) >= FLAG_FROM_STEM]
         if not angles:
             return None
         length = height * rng.uniform(*FLAG_LENGTH)
@@ -200,14 +207,15 @@ def _variant(img: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarra
     return (out * 255).astype(np.uint8)
 
 
-def style_variants(split: Split, fraction: float = 0.3, seed: int = 0) -> Split:
-    """Extra training digits: flagged 1s and crossed 7s made from a `fraction` of MNIST's 1s and 7s."""
+def style_variants(split: Split, fraction: float = 0.3, seed: int = 0, upright: bool = False) -> Split:
+    """Extra training digits: flagged 1s and crossed 7s made from a `fraction` of MNIST's 1s and 7s
+    (with `upright`, flagged 1s only from upright 1s, with steep flags)."""
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for label in (1, 7):
         idx = torch.nonzero(split.labels == label).flatten().numpy()
         for i in rng.choice(idx, int(len(idx) * fraction), replace=False):
-            v = _variant(split.images[i].numpy(), label, rng)
+            v = _variant(split.images[i].numpy(), label, rng, upright)
             if v is not None:
                 images.append(torch.from_numpy(v))
                 labels.append(label)

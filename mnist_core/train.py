@@ -37,6 +37,7 @@ class TrainConfig:
     augment: bool = False
     styles: float = 0.0  # add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s
     styles_last: int = 0  # ... only in the last this many epochs, fine-tuning ones included (0: in every epoch)
+    upright_flags: bool = False  # ... flagged 1s only from upright 1s, with steep flags (data.UPRIGHT_SLANT)
     finetune_epochs: int = 0  # after the main schedule, this many more epochs of a second, short one-cycle ...
     finetune_lr: float = 0.01  # ... whose learning rate peaks at this
     pairs: float = 0.0  # add this many touching pairs (a fraction of the training set), trained to read unsure
@@ -212,7 +213,7 @@ def train(
     model = model.to(memory_format=torch.channels_last)  # ~1.5x faster convolutions on CPU (measured)
     if config.limit:
         train_split = train_split.subset(slice(0, config.limit))
-    extras = [style_variants(train_split, config.styles, config.seed)] if config.styles else []
+    extras = [style_variants(train_split, config.styles, config.seed, config.upright_flags)] if config.styles else []
     if config.pairs:
         extras.append(touching_pairs(train_split, int(len(train_split) * config.pairs), config.seed))
     if config.fragments:

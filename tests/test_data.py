@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image, ImageDraw
 
-from mnist_core.data import (AugmentConfig, DatasetNotFoundError, augment, elastic_field, load_mnist, resolve_data_root,
-                             train_val_split)
+from mnist_core.data import (AugmentConfig, DatasetNotFoundError, Split, augment, elastic_field, load_mnist,
+                             resolve_data_root, train_val_split)
 
 
 def test_data_root_precedence(monkeypatch, tmp_path):
@@ -109,3 +111,20 @@ def test_fragments_are_parts_of_wide_digits(mnist_test):
     assert 1 not in FRAGMENTED and 4 not in FRAGMENTED and 7 not in FRAGMENTED  # their parts read as 1s
     # a part holds 25-60% of a digit's ink; rendered to the same 20 px box it is thinner on the page
     assert (parts.images > 50).sum((1, 2)).float().mean() < (split.images > 50).sum((1, 2)).float().mean()
+
+
+def test_upright_flags_only_on_upright_ones():
+    from mnist_core.data import _variant, style_variants
+
+    def one(slant: int) -> np.ndarray:  # a 1 from (14 + slant/2, 4) down to (14 - slant/2, 24), MNIST-sized
+        img = Image.new("L", (28, 28))
+        ImageDraw.Draw(img).line([(14 + slant / 2, 4), (14 - slant / 2, 24)], fill=255, width=3)
+        return np.asarray(img)
+
+    rng = np.random.default_rng(0)
+    upright, slanted = one(0), one(12)  # 0 and about 31 degrees from vertical
+    assert _variant(upright, 1, rng, upright=True) is not None
+    assert _variant(slanted, 1, rng, upright=True) is None  # a flag on a slanted stem is a 7
+    assert _variant(slanted, 1, rng) is not None
+    ones = Split(torch.from_numpy(np.stack([upright, slanted] * 10)), torch.ones(20, dtype=torch.long))
+    assert len(style_variants(ones, 1.0, upright=True)) == 10 and len(style_variants(ones, 1.0)) == 20

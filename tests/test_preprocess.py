@@ -91,6 +91,18 @@ def test_thin_strokes_on_big_canvas_stay_visible():
     assert 1.8 <= stroke_width(img > 0.5) <= 4.0
 
 
+def test_stroke_width_is_area_over_boundary():
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # blobs of every shape, some touching the frame
+        mask = ndimage.binary_opening(rng.random((40, 50)) > 0.45)
+        boundary = (mask & ~ndimage.binary_erosion(mask, border_value=0)).sum()
+        assert stroke_width(mask) == pytest.approx(2 * mask.sum() / max(boundary, 1))
+    line = np.zeros((30, 30), bool)
+    line[5:25, 10:14] = True  # a bar 4 px wide, 20 long: 44 of its 80 pixels are on its boundary
+    assert stroke_width(line) == pytest.approx(2 * 80 / (80 - 2 * 18))
+    assert stroke_width(np.zeros((5, 5), bool)) == 0.0
+
+
 def test_huge_marker_strokes_thinned():
     img = to_mnist(draw_digit("4", size=400, width=70))
     assert stroke_width(img > 0.5) <= 4.5
