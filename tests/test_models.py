@@ -55,6 +55,14 @@ def test_recipe_is_a_valid_config(name):
     assert TrainConfig.for_model(name).epochs == get_spec(name).recipe["epochs"]
 
 
+@pytest.mark.parametrize("name", list_models())
+def test_shipped_weights_come_from_the_registered_recipe(name):
+    """`mnist-train --model NAME` reproduces the shipped file: its recorded settings are the recipe's
+    (settings added since it was trained are absent and mean their defaults)."""
+    recorded = read_info(weights_path(name)).train_config
+    assert TrainConfig.from_dict(recorded) == TrainConfig.for_model(name)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list_models())
 def test_shipped_weights_reach_recorded_accuracy(name, mnist_test):
