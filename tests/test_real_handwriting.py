@@ -100,4 +100,4 @@ def test_cnn_styles_reads_more_of_the_flagged_ones(results, dev_dir):
     ones = [dev_dir / kind / r["filename"] for kind in kinds for r in _rows(dev_dir, kind) if r["label"] == "1"]
     by_default = np.mean([correct for kind in kinds for r, correct, _ in results[kind] if r["label"] == "1"])
     by_styles = np.mean([p.number == "1" for p in Predictor.load("cnn_styles").predict_many(ones)])
-    assert len(ones) >= 100 and by_styles >= by_default + 0.03, (by_styles, by_default)
+    assert len(ones) >= 100 and by_styles >= by_default + 0.06, (by_styles, by_default)
