@@ -162,7 +162,7 @@ def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator | None = N
 FLAG_DEGREES, FLAG_FROM_STEM, FLAG_LENGTH = (20.0, 55.0), 25.0, (0.25, 0.55)
 # Upright flags (TrainConfig.upright_flags): only on 1s within 20 degrees of vertical, and at least 30
 # degrees below horizontal. On a slanted stem, or flatter, a flag is a 7's bar once augmentation has
-# rotated and sheared it (a fine-tuning epoch on them cost 2 held-out images instead of 5).
+# rotated and sheared it (a fine-tuning epoch on them cost 2 of 5,000 held-out images instead of 6-7).
 UPRIGHT_SLANT, UPRIGHT_DEGREES = 20.0, (30.0, 55.0)
 
 
