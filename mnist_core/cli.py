@@ -61,8 +61,8 @@ def train_main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
                                     styles_last=args.styles_last, upright_flags=args.upright_flags,
-                                    finetune_epochs=args.finetune_epochs,
-                                    finetune_lr=args.finetune_lr, pairs=args.pairs, fragments=args.fragments)  # fmt: skip
+                                    finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr,
+                                    pairs=args.pairs, fragments=args.fragments)  # fmt: skip
         if args.elastic is not None:
             cfg = replace(cfg, augmentation=replace(cfg.augmentation, elastic_px=args.elastic))
     except ValueError as exc:

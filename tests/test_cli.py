@@ -78,7 +78,8 @@ def test_train_writes_loadable_weights(tmp_path, data_root):
 def test_train_records_its_recipe(tmp_path, data_root):
     out = tmp_path / "elastic.safetensors"
     res = run("mnist-train", "--model", "cnn_small", "--limit", "500", "--batch-size", "50", "--elastic", "1.5",
-              "--styles", "0.5", "--styles-last", "1", "--upright-flags", "--finetune-epochs", "1", "--finetune-lr", "0.02",
+              "--styles", "0.5", "--styles-last", "1", "--upright-flags",
+              "--finetune-epochs", "1", "--finetune-lr", "0.02",
               "--data-root", str(data_root), "--out", str(out))  # fmt: skip
     assert res.returncode == 0, res.stderr
     info = load_weights(out)[1]
