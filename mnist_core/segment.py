@@ -214,9 +214,9 @@ def _cuts(mask: np.ndarray, line_height: float, leans: tuple[float, ...]) -> lis
     """Cuts of a group into a left and a right piece, each tall enough to be a digit, at each of
     CUTS and `leans` (columns per row; > 0: the cut's top further right, as forward-slanted writing
     leans the gap between neighbours)."""
-    rows, xs = np.nonzero(mask.any(1))[0], np.nonzero(mask.any(0))[0]
-    x0, width = xs[0], xs[-1] + 1 - xs[0]
-    y = np.arange(mask.shape[0])[:, None] - (rows[0] + rows[-1]) / 2  # rows, from the group's middle
+    rows, cols = bounding_box(mask)  # type: ignore[misc]
+    x0, width = cols.start, cols.stop - cols.start
+    y = np.arange(mask.shape[0])[:, None] - (rows.start + rows.stop - 1) / 2  # rows, from the group's middle
     x = np.arange(mask.shape[1])[None, :]
     total = mask.sum()
     out = []
