@@ -107,9 +107,21 @@ def _pil_to_gray_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None,
     # grey and alpha as single-channel images, then an integer box reduction to about WORK_SIDE:
     # a few times cheaper than converting or resizing the full-size multi-channel image
     factor = max(1, round(max(img.size) / WORK_SIDE))
-    channels = [img.convert("L")] + ([img.getchannel("A")] if has_alpha else [])  # convert handles 1, P, CMYK...
-    gray, *alpha = (np.asarray(c.reduce(factor) if factor > 1 else c, dtype=np.float32) / 255.0 for c in channels)
-    return gray, (alpha[0] if alpha else None), full_width / gray.shape[1]
+
+    def reduced(channel: Image.Image) -> np.ndarray:
+        return np.asarray(channel.reduce(factor) if factor > 1 else channel, dtype=np.float32) / 255.0
+
+    alpha = reduced(img.getchannel("A")) if has_alpha else None
+    painted = bounding_box(alpha > 0) if _is_layer(alpha) else None
+    if painted is None:
+        gray = reduced(img.convert("L"))  # convert handles 1, P, CMYK...
+    else:  # strokes on transparency: a fully transparent block's grey never shows, so only the
+        # painted blocks are converted (the same blocks, so the same values as converting it all)
+        rows, cols = painted
+        x1, y1 = min(cols.stop * factor, img.width), min(rows.stop * factor, img.height)
+        gray = np.zeros_like(alpha)
+        gray[painted] = reduced(img.crop((cols.start * factor, rows.start * factor, x1, y1)).convert("L"))
+    return gray, alpha, full_width / gray.shape[1]
 
 
 def _rescale(arr: np.ndarray) -> np.ndarray:
@@ -170,6 +182,11 @@ def gray_alpha(source: ImageSource) -> tuple[np.ndarray, np.ndarray | None, floa
 # --- ink ------------------------------------------------------------------------------------------
 
 
+def _is_layer(alpha: np.ndarray | None) -> bool:
+    """Painted on a transparent layer: some pixels are (nearly) see-through."""
+    return alpha is not None and float(alpha.min()) <= 0.99
+
+
 def _composite(gray: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     """Flatten transparency onto the backdrop that contrasts with what is painted.
 
@@ -177,7 +194,7 @@ def _composite(gray: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     also black, so only alpha carries the digit: compositing onto white recovers it. White strokes
     on transparency would vanish on white, so the backdrop is chosen from the painted tone.
     """
-    if alpha is None or alpha.min() > 0.99:
+    if not _is_layer(alpha):
         return gray
     painted = alpha.sum()
     if painted < 1e-3:
@@ -224,10 +241,11 @@ def _paper(light: np.ndarray) -> np.ndarray:
 
 def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
     """Ink strength in [0, 1] per pixel, background 0, whatever the polarity and lighting."""
-    layer = alpha is not None and alpha.min() <= 0.99  # drawn on a transparent layer: no lighting to flatten
     gray = _composite(gray, alpha)
     light = gray if _dark_ink(gray) else 1.0 - gray
-    paper = np.maximum(1.0 if layer else _paper(light), light)
+    if _is_layer(alpha):  # drawn on a transparent layer: no lighting to flatten, the paper is white
+        return np.clip(1.0 - light, 0.0, 1.0)
+    paper = np.maximum(_paper(light), light)
     # relative darkening: a stroke in a shadow is as dark, relative to its paper, as one in the light
     return np.clip((paper - light) / np.maximum(paper, 0.2), 0.0, 1.0)
 

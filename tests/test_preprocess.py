@@ -55,6 +55,15 @@ def test_white_strokes_on_transparency():
     assert similar(to_mnist(layer), to_mnist(draw_digit("4"))) > 0.98
 
 
+def test_colour_under_transparent_pixels_never_shows():
+    """On a layer, random colours under the transparent pixels away from the strokes change nothing."""
+    layer = np.array(draw_digit("4", paper=(0, 0, 0, 0)))
+    noisy = layer.copy()
+    clear = ~ndimage.binary_dilation(noisy[..., 3] > 0, iterations=8)
+    noisy[clear, :3] = np.random.default_rng(0).integers(0, 256, (int(clear.sum()), 3), dtype=np.uint8)
+    assert np.array_equal(to_mnist(noisy), to_mnist(layer))
+
+
 @pytest.mark.parametrize("ink,paper", [((255, 255, 255, 255), (0, 0, 0, 255)), ((20, 20, 120, 255), (230, 225, 210, 255))])
 def test_polarity_detected(ink, paper):
     assert similar(to_mnist(draw_digit("7", ink=ink, paper=paper)), to_mnist(draw_digit("7"))) > 0.98
