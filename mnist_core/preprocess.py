@@ -187,15 +187,13 @@ def _is_layer(alpha: np.ndarray | None) -> bool:
     return alpha is not None and float(alpha.min()) <= 0.99
 
 
-def _composite(gray: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-    """Flatten transparency onto the backdrop that contrasts with what is painted.
+def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Flatten a transparent layer onto the backdrop that contrasts with what is painted.
 
     A sketchpad layer is black (or any colour) strokes on fully transparent pixels whose RGB is
     also black, so only alpha carries the digit: compositing onto white recovers it. White strokes
     on transparency would vanish on white, so the backdrop is chosen from the painted tone.
     """
-    if not _is_layer(alpha):
-        return gray
     painted = alpha.sum()
     if painted < 1e-3:
         raise NoInkError("the image is fully transparent: nothing is drawn")
@@ -241,9 +239,11 @@ def _paper(light: np.ndarray) -> np.ndarray:
 
 def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
     """Ink strength in [0, 1] per pixel, background 0, whatever the polarity and lighting."""
-    gray = _composite(gray, alpha)
+    layer = _is_layer(alpha)
+    if layer:
+        gray = _composite(gray, alpha)  # type: ignore[arg-type]
     light = gray if _dark_ink(gray) else 1.0 - gray
-    if _is_layer(alpha):  # drawn on a transparent layer: no lighting to flatten, the paper is white
+    if layer:  # drawn on a transparent layer: no lighting to flatten, the paper is white
         return np.clip(1.0 - light, 0.0, 1.0)
     paper = np.maximum(_paper(light), light)
     # relative darkening: a stroke in a shadow is as dark, relative to its paper, as one in the light
