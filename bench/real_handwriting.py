@@ -8,7 +8,11 @@ the slowest images; for numbers also exact accuracy by length, how often the cou
 right, and per-digit accuracy. Compares single digits against the baseline pipeline of the
 tutorials this project grew from (grey, invert, resize the whole image to 28x28), same model.
 
-    python bench/real_handwriting.py [--model cnn] [--dev ../shared/data/dev] [--sets canvas photo ...]
+The "scans" set is scans from another collection: UCI's optdigits (1,797 digits by 43 writers,
+8x8 grey levels from 32x32 binary scans, the digit filling the frame), from the copy bundled with
+scikit-learn (installed with the test extras), shown dark on white as a scan.
+
+    python bench/real_handwriting.py [--model cnn] [--dev ../shared/data/dev] [--sets canvas photo scans ...]
 """
 
 from __future__ import annotations
@@ -24,35 +28,49 @@ from PIL import Image, ImageOps
 from mnist_core import DEFAULT_MODEL, InputError, Predictor
 
 # exact accuracy targets: single digits; numbers of 2-4 digits
-TARGETS = {"canvas": 0.98, "photo": 0.96, "multi_canvas": 0.95, "multi_photo": 0.90}
+TARGETS = {"canvas": 0.98, "photo": 0.96, "multi_canvas": 0.95, "multi_photo": 0.90, "scans": 0.97}
 NUMBER_LENGTHS = (2, 3, 4)  # the lengths the number targets are set on
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
 
 
-def naive_28x28(path: Path) -> np.ndarray:
+Item = tuple[str, "Path | np.ndarray", str]  # name, image (a file or a decoded array), label
+
+
+def naive_28x28(source: Path | np.ndarray) -> np.ndarray:
     """The seed tutorials' pipeline: grey, invert, resize the whole image to 28x28."""
-    img = ImageOps.exif_transpose(Image.open(path)).convert("L").resize((28, 28))
-    return 1.0 - np.asarray(img, np.float32) / 255.0
+    img = Image.fromarray(source) if isinstance(source, np.ndarray) else ImageOps.exif_transpose(Image.open(source))
+    return 1.0 - np.asarray(img.convert("L").resize((28, 28)), np.float32) / 255.0
 
 
-def run_set(predictor: Predictor, folder: Path) -> dict:
-    rows = list(csv.DictReader(open(folder / "labels.csv")))
+def dev_set(folder: Path) -> list[Item]:
+    return [(r["filename"], folder / r["filename"], r["label"]) for r in csv.DictReader(open(folder / "labels.csv"))]
+
+
+def optdigits() -> list[Item]:
+    """UCI's optdigits as scikit-learn bundles it: 8x8, 0-16 ink per cell, as dark ink on white paper."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    scans = (255 - data.images * (255 / 16)).round().astype(np.uint8)
+    return [(f"optdigits_{i:04d}", scan, str(label)) for i, (scan, label) in enumerate(zip(scans, data.target))]
+
+
+def run_set(predictor: Predictor, items: list[Item]) -> dict:
     labels, reads, uncertain, errors, times, naive = [], [], [], [], [], []
-    for r in rows:
-        path = folder / r["filename"]
+    for name, source, label in items:
         t = time.perf_counter()
         try:
-            p = predictor.predict(path)
+            p = predictor.predict(source)
             reads.append(p.number)
             uncertain.append(p.uncertain)
         except InputError:
             reads.append("")
             uncertain.append(False)
-            errors.append(r["filename"])
-        times.append((time.perf_counter() - t, r["filename"]))
-        labels.append(r["label"])
-        if len(r["label"]) == 1:
-            naive.append(str(int(predictor.probabilities(naive_28x28(path)[None]).argmax())) == r["label"])
+            errors.append(name)
+        times.append((time.perf_counter() - t, name))
+        labels.append(label)
+        if len(label) == 1:
+            naive.append(str(int(predictor.probabilities(naive_28x28(source)[None]).argmax())) == label)
     exact = np.array([a == b for a, b in zip(labels, reads)])
     counted = np.array([len(a) == len(b) for a, b in zip(labels, reads)])
     conf = np.zeros((10, 10), int)
@@ -90,7 +108,7 @@ def main() -> None:
     predictor = Predictor.load(args.model)
     results = {}
     for name in args.sets:
-        r = results[name] = run_set(predictor, args.dev / name)
+        r = results[name] = run_set(predictor, optdigits() if name == "scans" else dev_set(args.dev / name))
         print(f"\n== {name} ({r['n']} images, model {args.model})")
         if len(r["by_length"]) > 1 or 1 not in r["by_length"]:
             print("exact by length: " + "  ".join(f"{k} digits: {a:.1%} of {n}" for k, (n, a) in r["by_length"].items()))

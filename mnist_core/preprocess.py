@@ -38,6 +38,10 @@ MNIST_STD = 0.3081
 
 MAX_PIXELS = 40_000_000  # a 40 MP photo is the most a phone sends; bigger is refused before decoding
 WORK_SIDE = 256  # long side of the working image: the dev sets read as well as at 384, preprocessing 1.6x faster
+# Smaller images (scans of single digits: 8x8 to 32x32 in other collections, MNIST's own 28x28) are
+# enlarged smoothly to at least this, so the threshold follows their grey edges, not their pixel blocks.
+MIN_SIDE = 128  # at least the render scale (RENDER_SIDE): a mask is never enlarged as blocks
+SCAN_MARGIN = 0.2  # ... and given this much empty margin (of the long side): their digit may fill the frame
 FIT_BOX = 20  # MNIST's digits fit a 20x20 box
 RENDER_SIDE = 4 * FIT_BOX  # stroke width is adjusted at 4x the final scale, then box-averaged down
 # Stroke width of MNIST digits at the 20 px scale: 2 * area / boundary of the ink mask, median over the
@@ -104,6 +108,11 @@ def _pil_to_gray_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None,
     has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (img.mode == "P" and "transparency" in img.info)
     if has_alpha and img.mode not in ("RGBA", "LA"):
         img = img.convert("RGBA")
+    if max(img.size) < MIN_SIDE:
+        if img.mode not in ("L", "LA", "RGB", "RGBA"):
+            img = img.convert("L")
+        up = -(-MIN_SIDE // max(img.size))
+        img = img.resize((img.width * up, img.height * up), Image.Resampling.BICUBIC)
     # grey and alpha as single-channel images, then an integer box reduction to about WORK_SIDE:
     # a few times cheaper than converting or resizing the full-size multi-channel image
     factor = max(1, round(max(img.size) / WORK_SIDE))
@@ -237,15 +246,22 @@ def _paper(light: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(small.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR))
 
 
-def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
-    """Ink strength in [0, 1] per pixel, background 0, whatever the polarity and lighting."""
+def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None, even_light: bool = False) -> np.ndarray:
+    """Ink strength in [0, 1] per pixel, background 0, whatever the polarity and lighting.
+
+    `even_light` (a scan): the paper is one tone, so there is no lighting to flatten; that also
+    holds when the strokes are too thick for `_paper`'s filter (a digit that fills a small frame).
+    """
     layer = _is_layer(alpha)
     if layer:
         gray = _composite(gray, alpha)  # type: ignore[arg-type]
     light = gray if _dark_ink(gray) else 1.0 - gray
     if layer:  # drawn on a transparent layer: no lighting to flatten, the paper is white
         return np.clip(1.0 - light, 0.0, 1.0)
-    paper = np.maximum(_paper(light), light)
+    if even_light:
+        paper = np.maximum(np.percentile(light, 95), light)
+    else:
+        paper = np.maximum(_paper(light), light)
     # relative darkening: a stroke in a shadow is as dark, relative to its paper, as one in the light
     return np.clip((paper - light) / np.maximum(paper, 0.2), 0.0, 1.0)
 
@@ -273,9 +289,14 @@ def _disk(r: int) -> np.ndarray:
     return x * x + y * y <= r * r + r  # +r: rounder small disks
 
 
-def render_mnist(mask: np.ndarray) -> tuple[np.ndarray, float]:
+def render_mnist(mask: np.ndarray, grey: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """A binary digit mask -> 28x28 float image in [0, 1], MNIST-style (20x20 fit, centre of mass),
-    and the ink's elongation: its long side over its stroke width (a dot or blob is about 1-2)."""
+    and the ink's elongation: its long side over its stroke width (a dot or blob is about 1-2).
+
+    With `grey` (the ink map the mask came from), the digit is drawn from its grey levels inside
+    the mask instead, strokes as they are: for a small scan, whose grey edges carry detail that a
+    mask at its few pixels loses (a 9's loop filled in, strokes twice as thick).
+    """
     box = bounding_box(mask)
     if box is None:
         raise NoInkError("no ink found in the image")
@@ -287,11 +308,16 @@ def render_mnist(mask: np.ndarray) -> tuple[np.ndarray, float]:
     big = np.asarray(Image.fromarray(crop.astype(np.uint8) * 255).resize(size, resample)) > 127
     if not big.any():  # a hairline shrunk below half coverage: keep it
         big = np.asarray(Image.fromarray(crop.astype(np.uint8) * 255).resize(size, Image.Resampling.BOX)) > 0
-
-    # bring the stroke width into MNIST's range, measured at this 4x scale
-    target = MNIST_STROKE * RENDER_SIDE / FIT_BOX
+    # the stroke width, measured at this 4x scale
     width = stroke_width(big)
     elongation = max(big.shape) / max(width, 1e-9)
+    if grey is not None:
+        ink = np.where(crop, grey[box], 0.0).astype(np.float32)
+        fit = _fit_size(ink.shape)
+        return _centred(np.asarray(Image.fromarray(ink / max(float(ink.max()), 1e-6), "F").resize(fit, Image.Resampling.BOX))), elongation
+
+    # bring the stroke width into MNIST's range
+    target = MNIST_STROKE * RENDER_SIDE / FIT_BOX
     pad = RENDER_SIDE // 4
     big = np.pad(big, pad)
     if width < STROKE_RANGE[0] * target:
@@ -303,22 +329,27 @@ def render_mnist(mask: np.ndarray) -> tuple[np.ndarray, float]:
         if thinner.sum() > 0.2 * big.sum():  # erosion must not break the digit apart
             big = thinner
     big = big[bounding_box(big)]
-
     # fit a 20x20 box, keeping aspect ratio; box averaging gives MNIST's anti-aliased edges
-    h, w = big.shape
-    s = FIT_BOX / max(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    small = np.asarray(Image.fromarray(big.astype(np.uint8) * 255).resize(size, Image.Resampling.BOX), np.float32)
-    small = small / 255.0
+    small = Image.fromarray(big.astype(np.uint8) * 255).resize(_fit_size(big.shape), Image.Resampling.BOX)
+    return _centred(np.asarray(small, np.float32) / 255.0), elongation
 
-    # centre of mass at the centre of the 28x28 frame, kept inside it
+
+def _fit_size(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(width, height) that fits a FIT_BOX square, keeping the aspect ratio."""
+    h, w = shape
+    s = FIT_BOX / max(h, w)
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
+def _centred(small: np.ndarray) -> np.ndarray:
+    """The 28x28 frame with `small` placed so its centre of mass is at the centre, kept inside."""
     cy, cx = ndimage.center_of_mass(small)
     sh, sw = small.shape
     top = int(np.clip(round(14 - cy - 0.5), 0, 28 - sh))
     left = int(np.clip(round(14 - cx - 0.5), 0, 28 - sw))
     out = np.zeros((28, 28), np.float32)
     out[top : top + sh, left : left + sw] = small
-    return out, elongation
+    return out
 
 
 # --- the public path ------------------------------------------------------------------------------
@@ -357,7 +388,7 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
 
     def render(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
         if id(mask) not in seen:  # the mask is kept in the entry, so its id stays unique
-            seen[id(mask)] = (mask, *render_mnist(mask), None)
+            seen[id(mask)] = (mask, *render_mnist(mask, ink if scan else None), None)
         return seen[id(mask)]
 
     def score(masks: list[np.ndarray]) -> np.ndarray:
@@ -367,12 +398,18 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
             seen[id(m)] = (*seen[id(m)][:3], p)
         return probs.max(axis=1)
 
-    masks, kept = digit_masks(ink_map(gray, alpha), score if classify is not None else None)
+    scan = scale < 1  # a small image, enlarged: a scan of one digit or of a number
+    ink = ink_map(gray, alpha, even_light=scan)
+    # a digit that fills a scan's frame is not clutter along the border
+    margin = round(SCAN_MARGIN * max(ink.shape)) if scan else 0
+    ink = np.pad(ink, margin)
+    masks, kept = digit_masks(ink, score if classify is not None else None)
     digits = []
     for m in masks:
         _, image, elongation, probs = render(m)
         rows, cols = bounding_box(m)  # type: ignore[misc]
-        box = (cols.start * scale, rows.start * scale, cols.stop * scale, rows.stop * scale)
+        box = ((cols.start - margin) * scale, (rows.start - margin) * scale, (cols.stop - margin) * scale,
+               (rows.stop - margin) * scale)  # fmt: skip
         digits.append(Digit(image, kept, elongation, tuple(int(round(v)) for v in box), probs))  # type: ignore[arg-type]
     return digits
 

@@ -14,6 +14,7 @@ from mnist_core.preprocess import (
     MNIST_STD,
     InputError,
     NoInkError,
+    analyze,
     load_image,
     normalize,
     preprocess,
@@ -168,6 +169,17 @@ def test_scan_that_fills_its_frame():
     out = to_mnist(small)
     assert out[12:16, 12:16].max() < 0.3  # the hole of the 0 stayed paper: polarity read from the frame
     assert similar(out, to_mnist(digit)) > 0.7
+
+
+def test_small_scan_box_in_its_own_pixels():
+    """A 1 that fills a 20x16 scan top to bottom: read whole, its box in the scan's pixels although
+    the scan is enlarged and given a margin on the way (UCI's optdigits in test_real_handwriting)."""
+    scan = np.full((20, 16), 255, np.uint8)
+    scan[:, 6:10] = 0
+    (digit,) = analyze(scan)
+    assert digit.box == (6, 0, 10, 20)
+    bar = digit.image > 0.5
+    assert bar.sum(0).max() == 20 and bar.any(0).sum() <= 6  # a tall, narrow stroke filling the 20 px box
 
 
 @pytest.mark.parametrize(

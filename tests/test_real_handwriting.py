@@ -101,3 +101,16 @@ def test_cnn_styles_reads_more_of_the_flagged_ones(results, dev_dir):
     by_default = np.mean([correct for kind in kinds for r, correct, _ in results[kind] if r["label"] == "1"])
     by_styles = np.mean([p.number == "1" for p in Predictor.load("cnn_styles").predict_many(ones)])
     assert len(ones) >= 100 and by_styles >= by_default + 0.06, (by_styles, by_default)
+
+
+
+def test_scans_of_another_collection():
+    """UCI's optdigits (43 writers; scikit-learn's bundled copy): 8x8 scans, the digit filling the
+    frame, shown dark on white as bench/real_handwriting.py does; read from their grey levels."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    scans = (255 - data.images * (255 / 16)).round().astype(np.uint8)
+    preds = Predictor.load(DEFAULT_MODEL).predict_many(list(scans))
+    accuracy = np.mean([p.number == str(label) for p, label in zip(preds, data.target)])
+    assert len(scans) == 1797 and accuracy >= 0.96, accuracy
