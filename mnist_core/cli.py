@@ -50,7 +50,6 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--upright-flags", action="store_const", const=True, help="... flagged 1s only from upright 1s, with steep flags")
     p.add_argument("--finetune-epochs", type=int, help="after the main schedule, N more epochs of a second one-cycle")
     p.add_argument("--finetune-lr", type=float, help="... peaking at this learning rate")
-    p.add_argument("--finetune-blend", type=float, help="final weights: this fraction of the fine-tuned ones, the rest from before")
     p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")
     p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")
     p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
@@ -63,7 +62,6 @@ def train_main(argv: list[str] | None = None) -> int:
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
                                     styles_last=args.styles_last, upright_flags=args.upright_flags,
                                     finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr,
-                                    finetune_blend=args.finetune_blend,
                                     pairs=args.pairs, fragments=args.fragments)  # fmt: skip
         if args.elastic is not None:
             cfg = replace(cfg, augmentation=replace(cfg.augmentation, elastic_px=args.elastic))

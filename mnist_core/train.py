@@ -40,7 +40,6 @@ class TrainConfig:
     upright_flags: bool = False  # ... flagged 1s only from upright 1s, with steep flags (data.UPRIGHT_SLANT)
     finetune_epochs: int = 0  # after the main schedule, this many more epochs of a second, short one-cycle ...
     finetune_lr: float = 0.01  # ... whose learning rate peaks at this
-    finetune_blend: float = 1.0  # final weights: this much of the fine-tuned ones, the rest from before fine-tuning
     pairs: float = 0.0  # add this many touching pairs (a fraction of the training set), trained to read unsure
     fragments: float = 0.0  # ... and this many parts of digits cut in two
     seed: int = 0
@@ -63,8 +62,8 @@ class TrainConfig:
             raise ValueError(f"learning rates must be positive numbers, not {self.lr} and {self.finetune_lr}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        if not all(0 <= v <= 1 for v in (self.styles, self.pairs, self.fragments, self.finetune_blend)):
-            raise ValueError("styles, pairs, fragments and finetune_blend are fractions in [0, 1]")
+        if not all(0 <= v <= 1 for v in (self.styles, self.pairs, self.fragments)):
+            raise ValueError("styles, pairs and fragments are fractions in [0, 1]")
         if not 0 <= self.label_smoothing < 1 or not 0 <= self.warmup < 1 or self.weight_decay < 0:
             raise ValueError("label_smoothing and warmup must be in [0, 1), weight_decay >= 0")
 
@@ -193,18 +192,6 @@ def schedule(config: TrainConfig, main_steps: int, finetune_steps: int) -> Calla
     return factor
 
 
-@torch.no_grad()
-def _blend(model: nn.Module, before: dict[str, torch.Tensor], weight: float) -> None:
-    """Weights (and batch-norm statistics) become `weight` x the current ones + the rest x `before`.
-
-    Averaging a fine-tuned model with where it started (WiSE-FT, Wortsman et al. 2022) keeps most of
-    what fine-tuning added while losing less of what the model knew before.
-    """
-    for name, value in model.state_dict().items():
-        if value.is_floating_point():
-            value.mul_(weight).add_(before[name], alpha=1 - weight)
-
-
 def train(
     model: nn.Module | str,
     train_split: Split,
@@ -248,10 +235,7 @@ def train(
     history: list[Progress] = []
     start = time.perf_counter()
     test_acc, test_loss = float("nan"), float("nan")
-    before_finetune: dict[str, torch.Tensor] | None = None
     for epoch in range(1, epochs + 1):
-        if epoch == config.epochs + 1 and config.finetune_blend < 1:
-            before_finetune = {k: v.clone() for k, v in model.state_dict().items()}
         model.train()
         rows, steps = epoch_rows[epoch - 1], steps_of[epoch - 1]
         perm = rows[torch.randperm(len(rows), generator=gen)]
@@ -284,10 +268,6 @@ def train(
         history.append(report)
         if on_progress:
             on_progress(report)
-    if before_finetune is not None:
-        _blend(model, before_finetune, config.finetune_blend)
-        if test_split is not None:
-            test_acc, test_loss = evaluate(model, test_split, config.eval_batch_size)
     model.eval()
     return TrainResult(model.to(memory_format=torch.contiguous_format), config, history, test_acc, test_loss,
                        time.perf_counter() - start)  # fmt: skip

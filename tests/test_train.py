@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
-from dataclasses import replace
 
 from mnist_core.data import Split
 from mnist_core.preprocess import normalize
@@ -109,22 +107,3 @@ def test_fine_tuning_epochs_follow_the_main_ones_with_the_styles(mnist_train):
     assert [r.epoch for r in epochs] == [1, 2, 3] and {r.epochs for r in reports} == {3} == {cfg.total_epochs}
     assert epochs[0].steps_per_epoch == epochs[1].steps_per_epoch == 10 < epochs[2].steps_per_epoch  # styles: last only
     assert epochs[-1].fraction == 1.0 and len(result.history) == 3
-
-
-def test_finetune_blend_averages_the_weights_before_and_after_fine_tuning(mnist_train, mnist_test):
-    images, test = small(mnist_train, 500), small(mnist_test, 200)
-    cfg = TrainConfig(epochs=1, batch_size=100, lr=0.05, finetune_epochs=1, finetune_lr=0.05)
-    runs = {b: train("cnn_small", images, test, replace(cfg, finetune_blend=b)) for b in (0.0, 0.5, 1.0)}
-    before = train("cnn_small", images, None, replace(cfg, finetune_epochs=0)).model.state_dict()
-    start, mid, end = (runs[b].model.state_dict() for b in (0.0, 0.5, 1.0))
-    moved = 0
-    for name, value in before.items():
-        if value.is_floating_point():  # weights and batch-norm statistics (not its step count)
-            assert torch.equal(start[name], value)  # blend 0: exactly where fine-tuning began
-            torch.testing.assert_close(mid[name], (value + end[name]) / 2)
-            moved += int(not torch.equal(value, end[name]))
-    assert moved > 0  # fine-tuning did change the weights
-    # the reported accuracy is the blended model's, not the last epoch's
-    assert runs[0.5].test_accuracy == evaluate(runs[0.5].model, test)[0]
-    with pytest.raises(ValueError, match="finetune_blend"):
-        TrainConfig(finetune_blend=1.5)
