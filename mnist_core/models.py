@@ -140,7 +140,8 @@ register_model(
 # bar, at a peak rate of 0.003: on a 5,000-image validation split that cost 2 held-out images, flags
 # on every 1 cost 6 (at 0.01) and 7 (at 0.003). Still, some of MNIST's 7s with short, steep bars are
 # then read as 1, so it is not the default (bench/real_handwriting.py --model cnn_styles); flags from
-# only 30% of the 1s, at 0.003 or 0.001, also ended below the default's 99.70% (99.68%, 99.67%).
+# only 30% of the 1s, at 0.003 or 0.001, also ended below the default's 99.70% (99.68%, 99.67%), as
+# did these weights averaged half and half with those before the last epoch (99.68%).
 register_model(
     "cnn_styles",
     "the cnn, fine-tuned one more epoch with flagged 1s and crossed 7s: reads such handwriting better, MNIST a little worse",
