@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mnist_core.data import Split
@@ -107,3 +109,14 @@ def test_fine_tuning_epochs_follow_the_main_ones_with_the_styles(mnist_train):
     assert [r.epoch for r in epochs] == [1, 2, 3] and {r.epochs for r in reports} == {3} == {cfg.total_epochs}
     assert epochs[0].steps_per_epoch == epochs[1].steps_per_epoch == 10 < epochs[2].steps_per_epoch  # styles: last only
     assert epochs[-1].fraction == 1.0 and len(result.history) == 3
+
+
+def test_epochs_before_the_styles_are_exactly_the_plain_recipe(mnist_train, mnist_test):
+    """Training is deterministic, and style variants shown late change nothing before they join:
+    cnn_styles's run passes through cnn's own weights (README, Models)."""
+    images, test = small(mnist_train, 1000), small(mnist_test, 300)
+    cfg = TrainConfig(epochs=1, batch_size=100, lr=0.05, augment=True)
+    plain = train("cnn_small", images, test, cfg)
+    late = train("cnn_small", images, test, replace(cfg, styles=1.0, styles_last=1, finetune_epochs=1))
+    assert (late.history[0].test_accuracy, late.history[0].test_loss) == (plain.test_accuracy, plain.test_loss)
+    assert late.history[1].test_loss != plain.test_loss
