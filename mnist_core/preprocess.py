@@ -311,10 +311,10 @@ def render_mnist(mask: np.ndarray, grey: np.ndarray | None = None) -> tuple[np.n
     # the stroke width, measured at this 4x scale
     width = stroke_width(big)
     elongation = max(big.shape) / max(width, 1e-9)
-    if grey is not None:
+    if grey is not None:  # a scan: its own grey levels inside the mask, strokes as they are
         ink = np.where(crop, grey[box], 0.0).astype(np.float32)
-        fit = _fit_size(ink.shape)
-        return _centred(np.asarray(Image.fromarray(ink / max(float(ink.max()), 1e-6), "F").resize(fit, Image.Resampling.BOX))), elongation
+        small = Image.fromarray(ink / max(float(ink.max()), 1e-6)).resize(_fit_size(ink.shape), Image.Resampling.BOX)
+        return _centred(np.asarray(small)), elongation
 
     # bring the stroke width into MNIST's range
     target = MNIST_STROKE * RENDER_SIDE / FIT_BOX
