@@ -400,9 +400,9 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
 
     scan = scale < 1  # a small image, enlarged: a scan of one digit or of a number
     ink = ink_map(gray, alpha, even_light=scan)
-    # a digit that fills a scan's frame is not clutter along the border
     margin = round(SCAN_MARGIN * max(ink.shape)) if scan else 0
-    ink = np.pad(ink, margin)
+    if margin:  # a digit that fills a scan's frame is not clutter along the border
+        ink = np.pad(ink, margin)
     masks, kept = digit_masks(ink, score if classify is not None else None)
     digits = []
     for m in masks:
