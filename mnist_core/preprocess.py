@@ -13,7 +13,9 @@ in a 28x28 frame. Real inputs need more than the scans MNIST came from, so befor
 - a robust threshold and a choice of connected components (`segment`) find the digits and drop
   specks, ruling lines and table edges that touch the border; a number is split into its digits,
   each rendered on its own,
-- stroke width is brought into MNIST's range (a thin pen on a big canvas would vanish at 20 px).
+- stroke width is brought into MNIST's range (a thin pen on a big canvas would vanish at 20 px),
+- a small image is a scan (other collections, MNIST itself): enlarged smoothly, evenly lit, given
+  a margin, and drawn from its own grey levels.
 """
 
 from __future__ import annotations
@@ -406,8 +408,8 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
     if scan and np.mean(ink < 0.1) < MIN_PAPER:
         raise NoInkError("no writing found: the image is mostly ink or noise, with no paper around the strokes")
     margin = round(SCAN_MARGIN * max(ink.shape)) if scan else 0
-    if margin:  # a digit that fills a scan's frame is not clutter along the border
-        ink = np.pad(ink, margin)
+    if margin:  # the paper a page would have around it: a digit that fills its frame is then not
+        ink = np.pad(ink, margin)  # clutter along the border, and the threshold sees paper beside the ink
     masks, kept = digit_masks(ink, score if classify is not None else None)
     digits = []
     for m in masks:
