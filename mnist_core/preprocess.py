@@ -44,9 +44,6 @@ WORK_SIDE = 256  # long side of the working image: the dev sets read as well as 
 # enlarged smoothly to at least this, so the threshold follows their grey edges, not their pixel blocks.
 MIN_SIDE = 128  # at least the render scale (RENDER_SIDE): a mask is never enlarged as blocks
 SCAN_MARGIN = 0.2  # ... and given this much empty margin (of the long side): their digit may fill the frame
-# A scan shows paper around and inside its strokes: at least 35% of the frame in UCI's optdigits, 65%
-# in MNIST; random noise leaves 10-17% (ink under 0.1).
-MIN_PAPER = 0.25
 FIT_BOX = 20  # MNIST's digits fit a 20x20 box
 RENDER_SIDE = 4 * FIT_BOX  # stroke width is adjusted at 4x the final scale, then box-averaged down
 # Stroke width of MNIST digits at the 20 px scale: 2 * area / boundary of the ink mask, median over the
@@ -405,8 +402,6 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
 
     scan = scale < 1  # a small image, enlarged: a scan of one digit or of a number
     ink = ink_map(gray, alpha, even_light=scan)
-    if scan and np.mean(ink < 0.1) < MIN_PAPER:
-        raise NoInkError("no writing found: the image is mostly ink or noise, with no paper around the strokes")
     margin = round(SCAN_MARGIN * max(ink.shape)) if scan else 0
     if margin:  # the paper a page would have around it: a digit that fills its frame is then not
         ink = np.pad(ink, margin)  # clutter along the border, and the threshold sees paper beside the ink

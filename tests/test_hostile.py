@@ -51,8 +51,6 @@ def corpus() -> dict[str, tuple[bytes, str | None]]:
     files["bmp.bmp"] = (_save(rgb, "BMP"), "7")
     files["tiff.tiff"] = (_save(rgb, "TIFF"), "7")
     files["tiny-1x1.png"] = (_save(Image.new("L", (1, 1), 0), "PNG"), None)
-    noise = np.random.default_rng(0).integers(0, 256, (16, 16), dtype=np.uint8)
-    files["noise-16x16.png"] = (_save(Image.fromarray(noise), "PNG"), None)  # a small image is taken for a scan
     mnist_like = draw_digit("7", size=28, width=3).convert("L")
     files["mnist-28x28.png"] = (_save(Image.eval(mnist_like, lambda v: 255 - v), "PNG"), "7")
     files["bomb.png"] = (_save(Image.new("1", (30000, 30000)), "PNG"), None)
