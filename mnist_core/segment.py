@@ -30,6 +30,9 @@ WIDE, WIDE_MARGIN = 0.9, 0.0  # ... or, for a group wider than WIDE x the line h
 SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
 MAX_DIGITS = 8  # the longest number read with splits
 CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the group's width
+# Joining two neighbouring groups into one digit (a 4 or a 5 in two strokes that do not meet):
+MERGE_GAP = 0.25  # at most this x the line height apart ...
+MERGE_WIDTH = 1.0  # ... no wider together than this x the line height, and reading more surely as one by SPLIT_MARGIN
 MIN_CUT_HEIGHT = 0.5  # each piece of a cut is at least this x the line height tall (a flag or a bar is no digit)
 CUT_LEANS = (0.0, 0.3)  # ... straight down and, for a group wider than WIDE, leaning right as most writing does
 
@@ -237,6 +240,25 @@ def _height(mask: np.ndarray) -> int:
     return int(rows[-1] + 1 - rows[0]) if rows.size else 0
 
 
+def join_broken(masks: list[np.ndarray], line_height: float, score: Scorer) -> list[np.ndarray]:
+    """Neighbouring groups, left to right, joined where the two read more surely as one digit than
+    as two (by SPLIT_MARGIN in log-probability): strokes of one digit that share too few columns to
+    be grouped, the mirror of `split_touching`."""
+    masks = list(masks)
+    i = 0
+    while i < len(masks) - 1:
+        a, b = masks[i], masks[i + 1]
+        ca, cb = bounding_box(a)[1], bounding_box(b)[1]  # type: ignore[index]
+        joined = a | b
+        if cb.start - ca.stop <= MERGE_GAP * line_height and cb.stop - ca.start <= MERGE_WIDTH * line_height:
+            pa, pb, pj = np.log(np.maximum(score([a, b, joined]), 1e-9))
+            if pj > pa + pb + SPLIT_MARGIN:
+                masks[i : i + 2] = [joined]
+                continue
+        i += 1
+    return masks
+
+
 def split_touching(mask: np.ndarray, line_height: float, score: Scorer, depth: int = 0) -> list[np.ndarray]:
     """A group of ink -> one mask per digit. A wide group is cut where the pieces read more surely
     than the whole (by SPLIT_MARGIN in log-probability), then each piece is tried again."""
@@ -275,5 +297,6 @@ def digit_masks(ink: np.ndarray, score: Scorer | None = None) -> tuple[list[np.n
         masks.append(chosen[labels])
     if score is not None and len(masks) <= MAX_DIGITS:
         line_height = float(np.median([_height(m) for m in masks]))
+        masks = join_broken(masks, line_height, score)
         masks = [piece for m in masks for piece in split_touching(m, line_height, score)]
     return masks, kept
