@@ -30,11 +30,11 @@ WIDE, WIDE_MARGIN = 0.9, 0.0  # ... or, for a group wider than WIDE x the line h
 SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
 MAX_DIGITS = 8  # the longest number read with splits
 CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the group's width
+MIN_CUT_HEIGHT = 0.5  # each piece of a cut is at least this x the line height tall (a flag or a bar is no digit)
+CUT_LEANS = (0.0, 0.3)  # ... straight down and, for a group wider than WIDE, leaning right as most writing does
 # Joining two neighbouring groups into one digit (a 4 or a 5 in two strokes that do not meet):
 MERGE_GAP = 0.25  # at most this x the line height apart ...
 MERGE_WIDTH = 1.0  # ... no wider together than this x the line height, and reading more surely as one by SPLIT_MARGIN
-MIN_CUT_HEIGHT = 0.5  # each piece of a cut is at least this x the line height tall (a flag or a bar is no digit)
-CUT_LEANS = (0.0, 0.3)  # ... straight down and, for a group wider than WIDE, leaning right as most writing does
 
 
 @dataclass(frozen=True)
