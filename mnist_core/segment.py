@@ -249,8 +249,8 @@ def join_broken(masks: list[np.ndarray], line_height: float, score: Scorer) -> l
     while i < len(masks) - 1:
         a, b = masks[i], masks[i + 1]
         ca, cb = bounding_box(a)[1], bounding_box(b)[1]  # type: ignore[index]
-        joined = a | b
         if cb.start - ca.stop <= MERGE_GAP * line_height and cb.stop - ca.start <= MERGE_WIDTH * line_height:
+            joined = a | b
             pa, pb, pj = np.log(np.maximum(score([a, b, joined]), 1e-9))
             if pj > pa + pb + SPLIT_MARGIN:
                 masks[i : i + 2] = [joined]
