@@ -103,14 +103,12 @@ def test_cnn_styles_reads_more_of_the_flagged_ones(results, dev_dir):
     assert len(ones) >= 100 and by_styles >= by_default + 0.06, (by_styles, by_default)
 
 
-
 def test_scans_of_another_collection():
     """UCI's optdigits (43 writers; scikit-learn's bundled copy): 8x8 scans, the digit filling the
     frame, shown dark on white as bench/real_handwriting.py does; read from their grey levels."""
-    from sklearn.datasets import load_digits
+    from real_handwriting import optdigits
 
-    data = load_digits()
-    scans = (255 - data.images * (255 / 16)).round().astype(np.uint8)
-    preds = Predictor.load(DEFAULT_MODEL).predict_many(list(scans))
-    accuracy = np.mean([p.number == str(label) for p, label in zip(preds, data.target)])
-    assert len(scans) == 1797 and accuracy >= 0.96, accuracy
+    items = optdigits()
+    preds = Predictor.load(DEFAULT_MODEL).predict_many([scan for _, scan, _ in items])
+    accuracy = np.mean([p.number == label for p, (_, _, label) in zip(preds, items)])
+    assert len(items) == 1797 and accuracy >= 0.96, accuracy
