@@ -77,7 +77,7 @@ def test_real_handwriting_dev_sets(predictor, dev_dir, kind, minimum):
     assert acc >= minimum, f"{kind}: {acc:.3f}"
 
 
-def test_a_dot_or_noise_is_not_sure(predictor):
+def test_a_dot_is_not_sure_and_noise_is_no_writing(predictor):
     from PIL import Image, ImageDraw
 
     dot = Image.new("RGB", (400, 400), "white")
@@ -85,7 +85,8 @@ def test_a_dot_or_noise_is_not_sure(predictor):
     assert predictor.predict(dot).uncertain
     rng = np.random.default_rng(1)
     noise = np.where(rng.random((300, 300)) < 0.03, 0, 255).astype(np.uint8)  # salt-and-pepper specks
-    assert predictor.predict(noise).uncertain
+    with pytest.raises(NoInkError, match="noise"):  # not even an unsure digit: no writing at all
+        predictor.predict(noise)
     assert "uncertain" in predictor.predict(dot).to_json("dot.png")
 
 

@@ -151,6 +151,26 @@ def test_faint_paper_noise_is_not_ink():
         to_mnist(paper)
 
 
+NOISE_CASES = [(kind, side) for kind in ("uniform", "gaussian") for side in (16, 64, 300, 1200)]
+NOISE_CASES += [("binary", 300), ("binary", 1200)]  # small binary noise: see the docstring
+
+
+@pytest.mark.parametrize("kind,side", NOISE_CASES)
+def test_noise_is_not_writing(kind, side):
+    """Noise that fills the frame is refused at any size. (Small binary noise can still be read, as
+    an unsure blob or a few 1s: enlarged, a scan that small cannot be told from a tight crop by its
+    texture.)"""
+    rng = np.random.default_rng(side)
+    if kind == "uniform":
+        img = rng.random((side, side))
+    elif kind == "gaussian":
+        img = np.clip(rng.normal(0.5, 0.15, (side, side)), 0, 1)
+    else:
+        img = (rng.random((side, side)) < 0.5).astype(np.float64)
+    with pytest.raises(NoInkError):
+        to_mnist((img * 255).astype(np.uint8))
+
+
 def test_clutter_at_the_border_ignored():
     """A dark table edge along the top of a photo must not be taken for the digit."""
     img = draw_digit("1", size=400, mode="RGB")
