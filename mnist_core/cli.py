@@ -50,6 +50,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--upright-flags", action="store_const", const=True, help="... flagged 1s only from upright 1s, with steep flags")
     p.add_argument("--finetune-epochs", type=int, help="after the main schedule, N more epochs of a second one-cycle")
     p.add_argument("--finetune-lr", type=float, help="... peaking at this learning rate")
+    p.add_argument("--start-from", metavar="MODEL", help="start from this model's weights (in the weights folder), not from scratch")
+    p.add_argument("--head-only", action="store_const", const=True, help="train only the last layer")
     p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")
     p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")
     p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
@@ -62,7 +64,8 @@ def train_main(argv: list[str] | None = None) -> int:
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
                                     styles_last=args.styles_last, upright_flags=args.upright_flags,
                                     finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr,
-                                    pairs=args.pairs, fragments=args.fragments)  # fmt: skip
+                                    start_from=args.start_from, head_only=args.head_only, pairs=args.pairs,
+                                    fragments=args.fragments)  # fmt: skip
         if args.elastic is not None:
             cfg = replace(cfg, augmentation=replace(cfg.augmentation, elastic_px=args.elastic))
     except ValueError as exc:
@@ -89,10 +92,13 @@ def train_main(argv: list[str] | None = None) -> int:
         bar.set_postfix(post, refresh=True)
 
     try:
-        result = train(args.model, train_split, monitor, cfg, on_progress=on_progress)
+        result = train(args.model, train_split, monitor, cfg, on_progress=on_progress, weights_dir=args.weights_dir)
     except (KeyboardInterrupt, TrainingCancelled):
         bar.close()
         return _fail(f"training interrupted; {out} was not changed", 130)
+    except (WeightsError, ValueError) as exc:  # the weights to start from are missing, corrupt or do not fit
+        bar.close()
+        return _fail(str(exc))
     bar.close()
     test_acc, _ = evaluate(result.model, test) if cfg.val_size else (result.test_accuracy, None)
     save_weights(result.model, args.model, out, test_accuracy=test_acc, epochs=epochs,

@@ -124,7 +124,8 @@ class RetrainJobs:
                 hist = self._state.history + ((p,) if p.kind == "epoch" else ())
                 self._set(fraction=p.fraction, last=p, history=hist)
 
-            result = train(model, train_split, test_split, config, on_progress, should_stop=self._cancel.is_set)
+            result = train(model, train_split, test_split, config, on_progress, should_stop=self._cancel.is_set,
+                           weights_dir=self.weights_dir)
             self._set(status="saving", message="evaluating and saving")
             # one pass over the test set gives the confusion matrix, and the accuracy is its diagonal
             confusion = torch.zeros(10, 10, dtype=torch.long)

@@ -24,7 +24,7 @@ class ModelSpec:
 
 _REGISTRY: dict[str, ModelSpec] = {}
 
-DEFAULT_MODEL = "cnn"
+DEFAULT_MODEL = "cnn_styles"
 
 
 def register_model(name: str, description: str, **recipe: Any) -> Callable[[Callable[[], nn.Module]], Callable[[], nn.Module]]:
@@ -134,18 +134,18 @@ register_model(
 )(cnn)
 
 
-# The cnn, then one more epoch at a low learning rate with flagged 1s and crossed 7s added: writing
-# styles MNIST lacks (MNIST's writers were American). Shown late, they move the reading of real
-# flagged 1s, which shown from the start they do not. Flags only on upright 1s and steeper than a 7's
-# bar, at a peak rate of 0.003: on a 5,000-image validation split that cost 2 held-out images, flags
-# on every 1 cost 6 (at 0.01) and 7 (at 0.003). Still, some of MNIST's 7s with short, steep bars are
-# then read as 1, so it is not the default (bench/real_handwriting.py --model cnn_styles); flags from
-# only 30% of the 1s, at 0.003 or 0.001, also ended below the default's 99.70% (99.68%, 99.67%), as
-# did these weights averaged half and half with those before the last epoch (99.68%).
+# The shipped cnn, its last layer trained one more epoch with flagged 1s and crossed 7s added: writing
+# styles MNIST lacks (MNIST's writers were American). Only the last layer learns, so what the
+# convolutions see is the cnn's own and MNIST changes least: on a 5,000-image validation split
+# (starting from the cnn trained without it) it cost 1 held-out image and changed 5 answers, where
+# fine-tuning every layer (at 0.003, the previous recipe of this model, which ended at 99.63% on the
+# test set) cost 2 and changed 8, for the same gain on the dev sets; learning the cnn's own answers
+# on MNIST images while fine-tuning (distillation) did not change fewer. seed=1: as on that split.
 register_model(
     "cnn_styles",
-    "the cnn, fine-tuned one more epoch with flagged 1s and crossed 7s: reads such handwriting better, MNIST a little worse",
-    **CNN_RECIPE, styles=1.0, styles_last=1, upright_flags=True, finetune_epochs=1, finetune_lr=0.003,
+    "the cnn, its last layer trained one more epoch with flagged 1s and crossed 7s: reads such handwriting better",
+    **{**CNN_RECIPE, "epochs": 1, "lr": 0.03, "seed": 1}, styles=1.0, upright_flags=True, start_from="cnn",
+    head_only=True,
 )(cnn)
 
 

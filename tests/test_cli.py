@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from conftest import draw_digit
+from mnist_core import DEFAULT_MODEL
 from mnist_core.weights import load_weights, read_info, weights_path
 
 
@@ -32,7 +33,7 @@ def test_predict_json_contract(images):
     lines = [json.loads(line) for line in res.stdout.splitlines()]
     assert [line["path"] for line in lines] == args  # input order, paths exactly as given
     seven, notes, missing, four, blank = lines
-    assert seven["digit"] == 7 and 0.5 < seven["confidence"] <= 1 and seven["model"] == "cnn"
+    assert seven["digit"] == 7 and 0.5 < seven["confidence"] <= 1 and seven["model"] == DEFAULT_MODEL
     assert [t["digit"] for t in seven["top_k"]][0] == 7 and len(seven["top_k"]) == 2
     assert set(seven) <= {"path", "digit", "confidence", "top_k", "model", "uncertain"}
     assert four["digit"] == 4
@@ -73,6 +74,13 @@ def test_train_writes_loadable_weights(tmp_path, data_root):
     model, info = load_weights(out)
     assert info.model == "cnn_small" and info.test_accuracy == pytest.approx(summary["test_accuracy"])
     assert info.train_config["limit"] == 1000 and info.epochs == 1
+
+
+def test_train_from_weights_that_do_not_fit_is_clear(tmp_path, data_root):
+    res = run("mnist-train", "--model", "cnn_small", "--start-from", "mlp_128", "--limit", "100",
+              "--data-root", str(data_root), "--out", str(tmp_path / "x.safetensors"))  # fmt: skip
+    assert res.returncode == 2 and "cnn_small cannot start from mlp_128's weights" in res.stderr
+    assert not (tmp_path / "x.safetensors").exists()
 
 
 def test_train_records_its_recipe(tmp_path, data_root):

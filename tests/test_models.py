@@ -73,7 +73,8 @@ def test_shipped_weights_reach_recorded_accuracy(name, mnist_test):
     assert abs(acc - info.test_accuracy) <= 0.001, f"{name}: measured {acc:.4f}, recorded {info.test_accuracy:.4f}"
 
 
-def test_default_model_is_the_most_accurate_shipped():
+def test_default_model_reaches_the_accuracy_goal():
+    """The default is within 0.05 points of the most accurate shipped model, and at least 99.70%
+    (it gives up 2 of the cnn's test images to read flagged 1s)."""
     accs = {n: read_info(weights_path(n)).test_accuracy for n in list_models()}
-    assert max(accs, key=accs.get) == DEFAULT_MODEL
-    assert accs[DEFAULT_MODEL] >= 0.993
+    assert accs[DEFAULT_MODEL] >= 0.997 and accs[DEFAULT_MODEL] >= max(accs.values()) - 0.0005

@@ -30,6 +30,8 @@ def test_config_validation():
         TrainConfig(finetune_lr=0)
     with pytest.raises(ValueError, match="finetune_epochs"):
         TrainConfig(finetune_epochs=-1)
+    with pytest.raises(ValueError, match="unknown model 'resnet'"):
+        TrainConfig(start_from="resnet")
     assert TrainConfig.for_model("cnn", epochs=2).epochs == 2
 
 
@@ -112,11 +114,29 @@ def test_fine_tuning_epochs_follow_the_main_ones_with_the_styles(mnist_train):
 
 
 def test_epochs_before_the_styles_are_exactly_the_plain_recipe(mnist_train, mnist_test):
-    """Training is deterministic, and style variants shown late change nothing before they join:
-    cnn_styles's run passes through cnn's own weights (README, Models)."""
+    """Training is deterministic, and style variants shown late change nothing before they join: a
+    run with them passes through the plain recipe's weights (README, Models)."""
     images, test = small(mnist_train, 1000), small(mnist_test, 300)
     cfg = TrainConfig(epochs=1, batch_size=100, lr=0.05, augment=True)
     plain = train("cnn_small", images, test, cfg)
     late = train("cnn_small", images, test, replace(cfg, styles=1.0, styles_last=1, finetune_epochs=1))
     assert (late.history[0].test_accuracy, late.history[0].test_loss) == (plain.test_accuracy, plain.test_loss)
     assert late.history[1].test_loss != plain.test_loss
+
+
+def test_start_from_weights_and_train_only_the_last_layer(mnist_train, mnist_test):
+    """cnn_styles's recipe: the shipped weights of another model, then only the last layer learns;
+    the layers before it, batch-norm statistics included, stay exactly as they were."""
+    import torch
+
+    from mnist_core.weights import load_weights, shipped_weights_dir
+
+    start, _ = load_weights(shipped_weights_dir() / "cnn_small.safetensors")
+    cfg = TrainConfig(epochs=1, batch_size=100, lr=0.05, start_from="cnn_small", head_only=True)
+    test = small(mnist_test, 500)
+    result = train("cnn_small", small(mnist_train, 500), test, cfg)
+    before, after = start.state_dict(), result.model.state_dict()
+    last = list(after)[-2:]  # the last layer's weight and bias
+    assert all(torch.equal(before[k], after[k]) for k in after if k not in last)
+    assert not torch.equal(before[last[0]], after[last[0]])
+    assert result.test_accuracy > 0.95  # one epoch on 500 images: it started from trained weights
