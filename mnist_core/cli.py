@@ -96,7 +96,7 @@ def train_main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, TrainingCancelled):
         bar.close()
         return _fail(f"training interrupted; {out} was not changed", 130)
-    except (WeightsError, ValueError) as exc:  # the weights to start from are missing, corrupt or do not fit
+    except WeightsError as exc:  # the weights to start from are missing, corrupt or do not fit
         bar.close()
         return _fail(str(exc))
     bar.close()

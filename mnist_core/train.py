@@ -22,7 +22,7 @@ from torch import nn
 from .data import AugmentConfig, Split, augment, digit_fragments, style_variants, touching_pairs
 from .models import create_model, get_spec
 from .preprocess import normalize
-from .weights import load_weights, weights_path
+from .weights import WeightsError, load_weights, weights_path
 
 OPTIMIZERS = ("sgd", "adamw", "adadelta")
 
@@ -202,21 +202,21 @@ def schedule(config: TrainConfig, main_steps: int, finetune_steps: int) -> Calla
 def initial_model(name: str, config: TrainConfig, weights_dir: str | os.PathLike | None = None) -> nn.Module:
     """A fresh registered model, or with config.start_from, one holding that model's weights (from
     `weights_dir`, else $MNIST_WEIGHTS, else the shipped ones). Raises WeightsError when they are
-    missing or corrupt, ValueError when they do not fit `name`'s architecture."""
+    missing, corrupt or do not fit `name`'s architecture."""
     model = create_model(name)
     if config.start_from:
         start, _ = load_weights(weights_path(config.start_from, weights_dir))
         try:
             model.load_state_dict(start.state_dict())
         except RuntimeError as exc:
-            raise ValueError(f"{name} cannot start from {config.start_from}'s weights: {exc}") from None
+            raise WeightsError(f"{name} cannot start from {config.start_from}'s weights: {exc}") from None
     return model
 
 
 def _frozen_body(model: nn.Module) -> list[nn.Module]:
     """With head_only: every layer before the last one with weights, its weights no longer trained."""
     layers = list(model.children())
-    last = max(i for i, m in enumerate(layers) if any(True for _ in m.parameters()))
+    last = max(i for i, m in enumerate(layers) if next(m.parameters(), None) is not None)
     for m in layers[:last]:
         m.requires_grad_(False)
     return layers[:last]
