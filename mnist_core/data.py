@@ -265,7 +265,7 @@ def touching_pairs(split: Split, count: int, seed: int = 0) -> Split:
 
 # A digit mirrored or turned is, mostly, no digit: strokes a model knows in an order no digit has, as
 # in a letter or a shape. Trained towards the uniform answer, they teach the model that familiar
-# strokes alone are no digit. Only the digits that do not become a digit (6 and 9 turn into each
+# strokes alone are no digit. Only digits that become no digit are turned (6 and 9 turn into each
 # other; 0, 1 and 8 are their own mirror image; a 0 on its side is still a 0).
 TURNS = {"mirror": (2, 3, 4, 5, 6, 7, 9), "half": (3, 4, 7), "quarter": (1, 2, 3, 4, 5, 6, 7, 8, 9)}
 
@@ -275,12 +275,12 @@ def turned_digits(split: Split, count: int, seed: int = 0) -> Split:
     equal share each, of the digits in TURNS), rendered like every other input, labelled NOT_A_DIGIT."""
     rng = np.random.default_rng(seed)
     images = split.images.numpy() > 100
+    pools = {turn: np.flatnonzero(np.isin(split.labels.numpy(), digits)) for turn, digits in TURNS.items()}
     masks = []
     for turn in rng.choice(list(TURNS), size=count):
-        idx = np.flatnonzero(np.isin(split.labels.numpy(), TURNS[turn]))
-        if idx.size == 0:
+        if pools[turn].size == 0:
             continue
-        img = images[rng.choice(idx)]
+        img = images[rng.choice(pools[turn])]
         if turn == "mirror":
             masks.append(img[:, ::-1])
         else:

@@ -22,6 +22,8 @@ def test_config_validation():
         TrainConfig(optimizer="lbfgs")
     with pytest.raises(ValueError, match="pairs"):
         TrainConfig(pairs=2.0)
+    with pytest.raises(ValueError, match="turned"):
+        TrainConfig(turned=-0.1)
     with pytest.raises(ValueError, match="styles_last"):
         TrainConfig(styles_last=-1)
     with pytest.raises(ValueError, match="learning rate"):
