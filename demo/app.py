@@ -16,7 +16,7 @@ import pandas as pd
 
 from mnist_core import DEFAULT_MODEL, InputError, list_models
 from mnist_core.jobs import JobBusyError, JobState, RetrainJobs
-from mnist_core.predict import Prediction, PredictorCache
+from mnist_core.predict import NO_DIGIT_ABOVE, Prediction, PredictorCache
 from mnist_core.train import TrainConfig
 from mnist_core.weights import WeightsError
 
@@ -78,7 +78,10 @@ def _top(pred: Prediction) -> str:
 def _verdict(pred: Prediction) -> str:
     if not pred.digits:
         if pred.uncertain:
-            return f"**Not sure.** Best guess {pred.digit} at {pred.confidence:.0%}: this may not be a digit."
+            why = "this may not be a digit"
+            if pred.no_digit > NO_DIGIT_ABOVE:
+                why = f"it does not look like a digit ({pred.no_digit:.0%} sure)"
+            return f"**Not sure.** Best guess {pred.digit} at {pred.confidence:.0%}: {why}."
         return f"**{pred.digit}** ({pred.confidence:.1%}, model `{pred.model}`)"
     head = f"**Not sure.** Best guess **{pred.number}**" if pred.uncertain else f"**{pred.number}**"
     rows = [f"| {i} | {'not sure' if d.uncertain else d.digit} | {_top(d)} |" for i, d in enumerate(pred.digits, 1)]

@@ -13,13 +13,17 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from .models import DEFAULT_MODEL, get_spec
+from .models import DEFAULT_MODEL, get_spec, split_outputs
 from .preprocess import Digit, ImageSource, InputError, analyze, normalize
 from .weights import SUFFIX, WeightsError, WeightsInfo, load_weights, read_info, shipped_weights_dir, weights_path
 
 # Below even odds for the top digit the answer is "not sure" rather than a digit. (Label smoothing
 # keeps confident answers near 0.9; at 0.5, 0.6% of the correct dev-set answers are held back.)
 UNCERTAIN_BELOW = 0.5
+# A model with a "no digit" output (models.split_outputs) says "not sure" above this probability
+# that the ink is no digit: under 0.1% of 5,000 held-out MNIST digits went over it (validation run of
+# cnn_styles's recipe), where 0.5 held back more of the dev sets' real digits (bench/not_digits.py).
+NO_DIGIT_ABOVE = 0.95
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Prediction:
     box: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 in the input image's pixels
     # for a number: every digit, left to right (this prediction's own fields are the first digit's)
     digits: tuple["Prediction", ...] = ()
+    no_digit: float = 0.0  # probability that the ink is no digit at all, from models with that output
 
     @property
     def uncertain(self) -> bool:
@@ -40,7 +45,7 @@ class Prediction:
         any of its digits is)."""
         if self.digits:
             return any(d.uncertain for d in self.digits)
-        return self.confidence < UNCERTAIN_BELOW or not self.plausible
+        return self.confidence < UNCERTAIN_BELOW or not self.plausible or self.no_digit > NO_DIGIT_ABOVE
 
     @property
     def number(self) -> str:
@@ -96,6 +101,8 @@ class Predictor:
         self.model = model.eval()
         # channels-last convolutions run about 1.5x faster on the CPU here (bench/predict_latency.py)
         self._net = fuse_batch_norm(model).to(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            self.has_no_digit = split_outputs(self._net(torch.zeros(1, 1, 28, 28)))[1] is not None
         self.name = name
         self.info = info
         self.segmenter = segmenter
@@ -114,11 +121,16 @@ class Predictor:
         return cls(model, info.model, info)
 
     @torch.inference_mode()
+    def read(self, images: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
+        """(B, 28, 28) [0, 1] MNIST-format images -> (B, 10) softmax probabilities, and (B,)
+        probabilities that each is no digit (None for a model without that output)."""
+        x = torch.as_tensor(np.asarray(images, np.float32)).reshape(-1, 1, 28, 28)
+        logits, no_digit = split_outputs(self._net(normalize(x).contiguous(memory_format=torch.channels_last)))
+        return torch.softmax(logits, dim=1).numpy(), None if no_digit is None else torch.sigmoid(no_digit).numpy()
+
     def probabilities(self, images: np.ndarray | torch.Tensor) -> np.ndarray:
         """(B, 28, 28) [0, 1] MNIST-format images -> (B, 10) softmax probabilities."""
-        x = torch.as_tensor(np.asarray(images, np.float32)).reshape(-1, 1, 28, 28)
-        x = normalize(x).contiguous(memory_format=torch.channels_last)
-        return torch.softmax(self._net(x), dim=1).numpy()
+        return self.read(images)[0]
 
     def predict(self, source: ImageSource) -> Prediction:
         """Raises InputError for an unreadable image or one without ink."""
@@ -136,10 +148,11 @@ class Predictor:
                 if raise_errors:
                     raise
                 read.append(exc)
-        if judge is not self:  # the segmenter's readings decided the cuts; this model reads the digits
+        if judge is not self or self.has_no_digit:  # the cuts are decided; this model reads the digits
             read = [r if isinstance(r, InputError) else [replace(d, probabilities=None) for d in r] for r in read]
         todo = [d.image for r in read if not isinstance(r, InputError) for d in r if d.probabilities is None]
-        probs = iter(self.probabilities(np.stack(todo)) if todo else [])
+        probs, no_digit = self.read(np.stack(todo)) if todo else (np.zeros((0, 10)), None)
+        answers = iter(zip(probs, no_digit if no_digit is not None else np.zeros(len(probs))))
         out: list[Prediction | InputError] = []
         for r in read:
             if isinstance(r, InputError):
@@ -147,9 +160,10 @@ class Predictor:
                 continue
             each = []
             for d in r:
-                p = d.probabilities if d.probabilities is not None else next(probs)
+                p, doubt = (d.probabilities, 0.0) if d.probabilities is not None else next(answers)
                 k = int(p.argmax())
-                each.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box))
+                each.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box,
+                                       no_digit=float(doubt)))  # fmt: skip
             out.append(replace(each[0], digits=tuple(each)) if len(each) > 1 else each[0])
         return out
 

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import AugmentConfig, Split, augment, digit_fragments, style_variants, touching_pairs, turned_digits
-from .models import create_model, get_spec
+from .models import create_model, get_spec, split_outputs
 from .preprocess import normalize
 from .weights import WeightsError, load_weights, weights_path
 
@@ -145,7 +145,7 @@ def evaluate(model: nn.Module, split: Split, batch_size: int = 1000) -> tuple[fl
     for i in range(0, len(split), batch_size):
         x = normalize(split.images[i : i + batch_size].unsqueeze(1))
         y = split.labels[i : i + batch_size]
-        logits = model(x)
+        logits = split_outputs(model(x))[0]
         loss += F.cross_entropy(logits, y, reduction="sum").item()
         correct += (logits.argmax(1) == y).sum().item()
     n = max(1, len(split))
@@ -157,7 +157,8 @@ def predictions(model: nn.Module, split: Split, batch_size: int = 1000) -> torch
     """Predicted labels for a whole split (for confusion matrices)."""
     model.eval()
     return torch.cat(
-        [model(normalize(split.images[i : i + batch_size].unsqueeze(1))).argmax(1) for i in range(0, len(split), batch_size)]
+        [split_outputs(model(normalize(split.images[i : i + batch_size].unsqueeze(1))))[0].argmax(1)
+         for i in range(0, len(split), batch_size)]  # fmt: skip
     )
 
 
@@ -174,9 +175,17 @@ def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.Adadelta(groups, lr=cfg.lr)
 
 
-def _loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float) -> torch.Tensor:
-    """Cross-entropy for digits; for NOT_A_DIGIT images (label -1), cross-entropy to the uniform answer."""
+def _loss(out: torch.Tensor, labels: torch.Tensor, label_smoothing: float) -> torch.Tensor:
+    """Cross-entropy for digits; for NOT_A_DIGIT images (label -1), cross-entropy to the uniform answer,
+    or, for a model with a "no digit" output, that output's binary cross-entropy instead (for every
+    image), and the digits' logits learn from the digits alone."""
+    logits, no_digit = split_outputs(out)
     digits = labels >= 0
+    if no_digit is not None:
+        loss = F.binary_cross_entropy_with_logits(no_digit, (~digits).float())
+        if digits.any():
+            loss = loss + F.cross_entropy(logits[digits], labels[digits], label_smoothing=label_smoothing)
+        return loss
     per = F.cross_entropy(logits, labels.clamp(min=0), reduction="none", label_smoothing=label_smoothing)
     if not digits.all():
         per = torch.where(digits, per, -F.log_softmax(logits, 1).mean(1))
@@ -202,13 +211,18 @@ def schedule(config: TrainConfig, main_steps: int, finetune_steps: int) -> Calla
 
 def initial_model(name: str, config: TrainConfig, weights_dir: str | os.PathLike | None = None) -> nn.Module:
     """A fresh registered model, or with config.start_from, one holding that model's weights (from
-    `weights_dir`, else $MNIST_WEIGHTS, else the shipped ones). Raises WeightsError when they are
-    missing, corrupt or do not fit `name`'s architecture."""
+    `weights_dir`, else $MNIST_WEIGHTS, else the shipped ones; outputs the start has not begin
+    fresh). Raises WeightsError when they are missing, corrupt or do not fit `name`'s architecture."""
     model = create_model(name)
     if config.start_from:
         start, _ = load_weights(weights_path(config.start_from, weights_dir))
+        state = start.state_dict()
+        for key, own in model.state_dict().items():  # a layer with more outputs: the first ones start from the start's
+            theirs = state.get(key)
+            if theirs is not None and theirs.ndim and theirs.shape[1:] == own.shape[1:] and len(theirs) < len(own):
+                state[key] = torch.cat([theirs, own[len(theirs) :]])
         try:
-            model.load_state_dict(start.state_dict())
+            model.load_state_dict(state)
         except RuntimeError as exc:
             raise WeightsError(f"{name} cannot start from {config.start_from}'s weights: {exc}") from None
     return model
@@ -284,8 +298,9 @@ def train(
             xb, yb = x_all[idx], y_all[idx]
             if config.augment:
                 xb = augment(xb, config.augmentation, gen)
-            logits = model(normalize(xb).contiguous(memory_format=torch.channels_last))
-            loss = _loss(logits, yb, config.label_smoothing)
+            out = model(normalize(xb).contiguous(memory_format=torch.channels_last))
+            loss = _loss(out, yb, config.label_smoothing)
+            logits = split_outputs(out)[0]
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -193,3 +193,15 @@ def test_rest_predict_errors(server, content, data, status, message):
 
     r = httpx.post(server[1] + "v1/predict", files={"image": ("x.png", content, "image/png")}, data=data)
     assert r.status_code == status and re.search(message, r.json()["error"])
+
+
+def test_verdict_says_why_it_is_not_sure():
+    from dataclasses import replace
+
+    from demo.app import _verdict
+    from mnist_core import Predictor
+
+    seven = Predictor.load().predict(draw_digit("7"))
+    assert _verdict(seven).startswith("**7**")
+    assert "does not look like a digit (97% sure)" in _verdict(replace(seven, no_digit=0.97))
+    assert "may not be a digit" in _verdict(replace(seven, confidence=0.3))

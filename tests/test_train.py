@@ -142,3 +142,40 @@ def test_start_from_weights_and_train_only_the_last_layer(mnist_train, mnist_tes
     assert all(torch.equal(before[k], after[k]) for k in after if k not in last)
     assert not torch.equal(before[last[0]], after[last[0]])
     assert result.test_accuracy > 0.95  # one epoch on 500 images: it started from trained weights
+
+
+def test_no_digit_output_learns_apart_from_the_digits():
+    """With an 11th output, a NOT_A_DIGIT image trains only that output; a digit trains both."""
+    import torch
+
+    from mnist_core.train import _loss
+
+    out = torch.zeros(2, 11, requires_grad=True)
+    _loss(out, torch.tensor([3, -1]), 0.1).backward()
+    assert out.grad[1, :10].abs().sum() == 0 and out.grad[1, 10] < 0  # descent raises "no digit"
+    assert out.grad[0, :10].abs().sum() > 0 and out.grad[0, 10] > 0  # ... and lowers it for a digit
+
+
+def test_the_default_starts_from_the_cnn_and_learns_what_is_no_digit(mnist_train, mnist_test):
+    """cnn_styles's recipe on a few images: its 11 outputs start from the cnn's 10 and one fresh; the
+    body stays the cnn's; the new output then calls turned digits no digit, and MNIST's digits digits."""
+    import torch
+
+    from mnist_core.data import turned_digits
+    from mnist_core.models import split_outputs
+    from mnist_core.weights import load_weights, shipped_weights_dir
+
+    start, _ = load_weights(shipped_weights_dir() / "cnn.safetensors")
+    cfg = TrainConfig.for_model("cnn_styles", limit=6000)
+    result = train("cnn_styles", mnist_train, None, cfg)
+    before, after = start.state_dict(), result.model.state_dict()
+    head = list(after)[-2:]
+    assert all(torch.equal(before[k], after[k]) for k in after if k not in head)
+    assert after[head[0]].shape == (11, 1152) and before[head[0]].shape == (10, 1152)
+    @torch.no_grad()
+    def no_digit(images: torch.Tensor) -> float:
+        return torch.sigmoid(split_outputs(result.model(normalize(images.unsqueeze(1))))[1]).mean().item()
+
+    turned = turned_digits(small(mnist_test, 1000), 500, seed=5).images
+    assert no_digit(turned) > 0.5 > 4 * no_digit(mnist_test.images[:500])  # measured: 0.64 and 0.09
+    assert evaluate(result.model, small(mnist_test, 1000))[0] > 0.98
