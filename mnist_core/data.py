@@ -264,9 +264,10 @@ def touching_pairs(split: Split, count: int, seed: int = 0) -> Split:
 
 
 # A digit mirrored or turned is, mostly, no digit: strokes a model knows in an order no digit has, as
-# in a letter or a shape. Trained towards the uniform answer, they teach the model that familiar
-# strokes alone are no digit. Only digits that become no digit are turned (6 and 9 turn into each
-# other; 0, 1 and 8 are their own mirror image; a 0 on its side is still a 0).
+# in a letter or a shape. Trained as NOT_A_DIGIT (towards a uniform answer, or a "no digit" output),
+# they teach the model that familiar strokes alone are no digit. Only digits that become no digit
+# are turned (6 and 9 turn into each other; 0, 1 and 8 are their own mirror image; a 0 on its side
+# is still a 0).
 TURNS = {"mirror": (2, 3, 4, 5, 6, 7, 9), "half": (3, 4, 7), "quarter": (1, 2, 3, 4, 5, 6, 7, 8, 9)}
 
 

@@ -160,10 +160,10 @@ class Predictor:
                 continue
             each = []
             for d in r:
-                p, doubt = (d.probabilities, 0.0) if d.probabilities is not None else next(answers)
+                p, no_digit_p = (d.probabilities, 0.0) if d.probabilities is not None else next(answers)
                 k = int(p.argmax())
                 each.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box,
-                                       no_digit=float(doubt)))  # fmt: skip
+                                       no_digit=float(no_digit_p)))  # fmt: skip
             out.append(replace(each[0], digits=tuple(each)) if len(each) > 1 else each[0])
         return out
 

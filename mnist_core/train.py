@@ -217,7 +217,7 @@ def initial_model(name: str, config: TrainConfig, weights_dir: str | os.PathLike
     if config.start_from:
         start, _ = load_weights(weights_path(config.start_from, weights_dir))
         state = start.state_dict()
-        for key, own in model.state_dict().items():  # a layer with more outputs: the first ones start from the start's
+        for key, own in model.state_dict().items():  # a last layer with more outputs: the start's first
             theirs = state.get(key)
             if theirs is not None and theirs.ndim and theirs.shape[1:] == own.shape[1:] and len(theirs) < len(own):
                 state[key] = torch.cat([theirs, own[len(theirs) :]])
