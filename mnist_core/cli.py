@@ -46,10 +46,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--val-size", type=int, help="hold out this many training images and report accuracy on them")
     p.add_argument("--limit", type=int, help="train on only the first N images (a quick smoke run)")
     p.add_argument("--styles", type=float, help="add flagged 1s and crossed 7s made from this fraction of MNIST's")
-    p.add_argument("--styles-last", type=int, help="... only in the last N epochs (0: in every epoch)")
     p.add_argument("--upright-flags", action="store_const", const=True, help="... flagged 1s only from upright 1s, with steep flags")
-    p.add_argument("--finetune-epochs", type=int, help="after the main schedule, N more epochs of a second one-cycle")
-    p.add_argument("--finetune-lr", type=float, help="... peaking at this learning rate")
     p.add_argument("--start-from", metavar="MODEL", help="start from this model's weights (in the weights folder), not from scratch")
     p.add_argument("--head-only", action="store_const", const=True, help="train only the last layer")
     p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")
@@ -63,8 +60,7 @@ def train_main(argv: list[str] | None = None) -> int:
     try:
         cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
-                                    styles_last=args.styles_last, upright_flags=args.upright_flags,
-                                    finetune_epochs=args.finetune_epochs, finetune_lr=args.finetune_lr,
+                                    upright_flags=args.upright_flags,
                                     start_from=args.start_from, head_only=args.head_only, pairs=args.pairs,
                                     fragments=args.fragments, turned=args.turned)  # fmt: skip
         if args.elastic is not None:
@@ -82,7 +78,7 @@ def train_main(argv: list[str] | None = None) -> int:
     monitor = val_split if cfg.val_size else test
     from tqdm import tqdm
 
-    epochs = cfg.total_epochs
+    epochs = cfg.epochs
     bar = tqdm(total=epochs, unit="epoch", desc=args.model, file=sys.stderr, dynamic_ncols=True)
 
     def on_progress(pr: Progress) -> None:

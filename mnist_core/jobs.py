@@ -133,7 +133,7 @@ class RetrainJobs:
                                  torch.ones(len(test_split), dtype=torch.long), accumulate=True)  # fmt: skip
             acc = confusion.trace().item() / max(1, len(test_split))
             path = candidate_path(model, self.weights_dir)
-            info = save_weights(result.model, model, path, test_accuracy=acc, epochs=config.total_epochs,
+            info = save_weights(result.model, model, path, test_accuracy=acc, epochs=config.epochs,
                                 train_config=config.to_dict(), train_seconds=result.seconds)  # fmt: skip
             self._candidate = Predictor(result.model, model, info)
             self._set(status="finished", fraction=1.0, test_accuracy=acc,

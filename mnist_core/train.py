@@ -38,10 +38,7 @@ class TrainConfig:
     warmup: float = 0.15  # fraction of all steps spent warming up
     augment: bool = False
     styles: float = 0.0  # add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s
-    styles_last: int = 0  # ... only in the last this many epochs, fine-tuning ones included (0: in every epoch)
     upright_flags: bool = False  # ... flagged 1s only from upright 1s, with steep flags (data.UPRIGHT_SLANT)
-    finetune_epochs: int = 0  # after the main schedule, this many more epochs of a second, short one-cycle ...
-    finetune_lr: float = 0.01  # ... whose learning rate peaks at this
     start_from: str = ""  # start from this registered model's weights (in the weights folder), not from scratch
     head_only: bool = False  # train only the last layer: the rest stays as it is, batch-norm statistics included
     pairs: float = 0.0  # add this many touching pairs (a fraction of the training set), trained to read unsure
@@ -61,10 +58,10 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{f.name} must be {f.type}, not {value!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
             raise ValueError("epochs and batch sizes must be at least 1")
-        if self.limit < 0 or self.val_size < 0 or self.styles_last < 0 or self.finetune_epochs < 0:
-            raise ValueError("limit, val_size, styles_last and finetune_epochs cannot be negative")
-        if not all(v > 0 and math.isfinite(v) for v in (self.lr, self.finetune_lr)):
-            raise ValueError(f"learning rates must be positive numbers, not {self.lr} and {self.finetune_lr}")
+        if self.limit < 0 or self.val_size < 0:
+            raise ValueError("limit and val_size cannot be negative")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"the learning rate must be a positive number, not {self.lr}")
         if self.start_from:
             get_spec(self.start_from)  # an unknown model is a ValueError naming the known ones
         if self.optimizer not in OPTIMIZERS:
@@ -90,10 +87,6 @@ class TrainConfig:
     def for_model(cls, name: str, **overrides: Any) -> "TrainConfig":
         """The model's registered recipe, with explicit overrides on top."""
         return cls.from_dict({**get_spec(name).recipe, **{k: v for k, v in overrides.items() if v is not None}})
-
-    @property
-    def total_epochs(self) -> int:
-        return self.epochs + self.finetune_epochs
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -198,17 +191,6 @@ def one_cycle(step: int, total: int, warmup: float) -> float:
     return (step + 1) / w if step < w else max(0.0, (total - step) / max(1, total - w))
 
 
-def schedule(config: TrainConfig, main_steps: int, finetune_steps: int) -> Callable[[int], float]:
-    """Step -> learning-rate multiplier of config.lr: the main one-cycle, then the fine-tuning one."""
-
-    def factor(step: int) -> float:
-        if step < main_steps:
-            return one_cycle(step, main_steps, config.warmup)
-        return config.finetune_lr / config.lr * one_cycle(step - main_steps, finetune_steps, config.warmup)
-
-    return factor
-
-
 def initial_model(name: str, config: TrainConfig, weights_dir: str | os.PathLike | None = None) -> nn.Module:
     """A fresh registered model, or with config.start_from, one holding that model's weights (from
     `weights_dir`, else $MNIST_WEIGHTS, else the shipped ones; outputs the start has not begin
@@ -267,20 +249,12 @@ def train(
         extras.append(digit_fragments(train_split, int(len(train_split) * config.fragments), config.seed))
     if config.turned:
         extras.append(turned_digits(train_split, int(len(train_split) * config.turned), config.seed))
-    n_mnist, n_styles = len(train_split), len(extras[0]) if config.styles else 0
     for extra in extras:
         train_split = Split(torch.cat([train_split.images, extra.images]), torch.cat([train_split.labels, extra.labels]))
     x_all, y_all = _images(train_split), train_split.labels
-    epochs = config.total_epochs
-    # with styles_last, the epochs before the last ones train without the style variants
-    first_late = epochs - config.styles_last + 1 if n_styles and config.styles_last else 1
-    every = torch.arange(len(y_all))
-    without_styles = torch.cat([every[:n_mnist], every[n_mnist + n_styles :]])
-    epoch_rows = [without_styles if epoch < first_late else every for epoch in range(1, epochs + 1)]
-    steps_of = [math.ceil(len(rows) / config.batch_size) for rows in epoch_rows]
-    lr_factor = schedule(config, sum(steps_of[: config.epochs]), sum(steps_of[config.epochs :]))
+    epochs, steps = config.epochs, math.ceil(len(y_all) / config.batch_size)
     opt = _optimizer(model, config)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: one_cycle(step, epochs * steps, config.warmup))
     history: list[Progress] = []
     start = time.perf_counter()
     test_acc, test_loss = float("nan"), float("nan")
@@ -288,8 +262,7 @@ def train(
         model.train()
         for m in frozen:  # as trained: batch norm keeps its statistics, dropout is off
             m.eval()
-        rows, steps = epoch_rows[epoch - 1], steps_of[epoch - 1]
-        perm = rows[torch.randperm(len(rows), generator=gen)]
+        perm = torch.randperm(len(y_all), generator=gen)
         loss_sum, correct, seen, seen_digits = 0.0, 0, 0, 0
         for step in range(steps):
             if should_stop is not None and should_stop():

@@ -58,8 +58,11 @@ def test_recipe_is_a_valid_config(name):
 @pytest.mark.parametrize("name", list_models())
 def test_shipped_weights_come_from_the_registered_recipe(name):
     """`mnist-train --model NAME` reproduces the shipped file: its recorded settings are the recipe's
-    (settings added since it was trained are absent and mean their defaults)."""
+    (settings added since it was trained are absent and mean their defaults; settings removed since
+    are recorded at the values that meant "not used")."""
     recorded = read_info(weights_path(name)).train_config
+    retired = {"styles_last": 0, "finetune_epochs": 0, "finetune_lr": 0.01}
+    assert {k: recorded.pop(k) for k in retired if k in recorded}.items() <= retired.items()
     assert TrainConfig.from_dict(recorded) == TrainConfig.for_model(name)
 
 

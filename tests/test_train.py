@@ -6,7 +6,7 @@ import pytest
 
 from mnist_core.data import Split
 from mnist_core.preprocess import normalize
-from mnist_core.train import Progress, TrainConfig, TrainingCancelled, evaluate, one_cycle, schedule, train
+from mnist_core.train import Progress, TrainConfig, TrainingCancelled, evaluate, one_cycle, train
 
 
 def small(split: Split, n: int) -> Split:
@@ -24,14 +24,10 @@ def test_config_validation():
         TrainConfig(pairs=2.0)
     with pytest.raises(ValueError, match="turned"):
         TrainConfig(turned=-0.1)
-    with pytest.raises(ValueError, match="styles_last"):
-        TrainConfig(styles_last=-1)
     with pytest.raises(ValueError, match="learning rate"):
         TrainConfig(lr=float("nan"))
-    with pytest.raises(ValueError, match="learning rate"):
-        TrainConfig(finetune_lr=0)
-    with pytest.raises(ValueError, match="finetune_epochs"):
-        TrainConfig(finetune_epochs=-1)
+    with pytest.raises(ValueError, match="limit"):
+        TrainConfig(limit=-1)
     with pytest.raises(ValueError, match="unknown model 'resnet'"):
         TrainConfig(start_from="resnet")
     assert TrainConfig.for_model("cnn", epochs=2).epochs == 2
@@ -41,13 +37,6 @@ def test_one_cycle_schedule():
     lrs = [one_cycle(s, 100, 0.1) for s in range(100)]
     assert lrs[9] == pytest.approx(1.0) and lrs[0] < 0.2 and lrs[-1] < 0.02
     assert max(lrs) == pytest.approx(1.0)
-
-
-def test_fine_tuning_is_a_second_one_cycle_at_its_own_peak():
-    factor = schedule(TrainConfig(lr=0.1, warmup=0.1, finetune_epochs=1, finetune_lr=0.01), 100, 20)
-    main, tail = [factor(s) for s in range(100)], [factor(s) for s in range(100, 120)]
-    assert max(main) == pytest.approx(1.0) and main[-1] < 0.02
-    assert max(tail) == pytest.approx(0.1) and tail[1] == pytest.approx(0.1) and tail[0] < 0.1 and tail[-1] < 0.01
 
 
 def test_tiny_training_learns_and_reports(mnist_train, mnist_test):
@@ -87,43 +76,6 @@ def test_pairs_are_trained_towards_an_unsure_answer(mnist_train, mnist_test):
         on_digits = torch.softmax(result.model(normalize(small(mnist_test, 300).images.unsqueeze(1))), 1).max(1).values
     assert on_pairs.median() < 0.5 < on_digits.median()
     assert evaluate(result.model, small(mnist_test, 1000))[0] > 0.85  # digits are still learned
-
-
-def test_styles_join_for_the_last_epochs_only(mnist_train):
-    from mnist_core.data import style_variants
-
-    images = small(mnist_train, 1000)
-    n_styles = len(style_variants(images, 1.0, seed=0))
-    reports: list[Progress] = []
-    cfg = TrainConfig(epochs=3, batch_size=100, lr=0.05, styles=1.0, styles_last=1)
-    train("mlp_128", images, None, cfg, reports.append)
-    steps = [r.steps_per_epoch for r in reports if r.kind == "epoch"]
-    assert n_styles > 150 and steps == [10, 10, -(-(1000 + n_styles) // 100)]
-    every = []
-    train("mlp_128", images, None, TrainConfig(epochs=2, batch_size=100, lr=0.05, styles=1.0), every.append)
-    assert [r.steps_per_epoch for r in every if r.kind == "epoch"] == [steps[-1]] * 2
-
-
-def test_fine_tuning_epochs_follow_the_main_ones_with_the_styles(mnist_train):
-    images = small(mnist_train, 1000)
-    reports: list[Progress] = []
-    cfg = TrainConfig(epochs=2, batch_size=100, lr=0.05, styles=1.0, styles_last=1, finetune_epochs=1)
-    result = train("mlp_128", images, None, cfg, reports.append)
-    epochs = [r for r in reports if r.kind == "epoch"]
-    assert [r.epoch for r in epochs] == [1, 2, 3] and {r.epochs for r in reports} == {3} == {cfg.total_epochs}
-    assert epochs[0].steps_per_epoch == epochs[1].steps_per_epoch == 10 < epochs[2].steps_per_epoch  # styles: last only
-    assert epochs[-1].fraction == 1.0 and len(result.history) == 3
-
-
-def test_epochs_before_the_styles_are_exactly_the_plain_recipe(mnist_train, mnist_test):
-    """Training is deterministic, and style variants shown late change nothing before they join: a
-    run with them passes through the plain recipe's weights (README, Models)."""
-    images, test = small(mnist_train, 1000), small(mnist_test, 300)
-    cfg = TrainConfig(epochs=1, batch_size=100, lr=0.05, augment=True)
-    plain = train("cnn_small", images, test, cfg)
-    late = train("cnn_small", images, test, replace(cfg, styles=1.0, styles_last=1, finetune_epochs=1))
-    assert (late.history[0].test_accuracy, late.history[0].test_loss) == (plain.test_accuracy, plain.test_loss)
-    assert late.history[1].test_loss != plain.test_loss
 
 
 def test_start_from_weights_and_train_only_the_last_layer(mnist_train, mnist_test):
