@@ -193,13 +193,14 @@ def one_cycle(step: int, total: int, warmup: float) -> float:
 
 def initial_model(name: str, config: TrainConfig, weights_dir: str | os.PathLike | None = None) -> nn.Module:
     """A fresh registered model, or with config.start_from, one holding that model's weights (from
-    `weights_dir`, else $MNIST_WEIGHTS, else the shipped ones; outputs the start has not begin
-    fresh). Raises WeightsError when they are missing, corrupt or do not fit `name`'s architecture."""
+    `weights_dir`, else $MNIST_WEIGHTS, else the shipped ones). A last layer with more outputs than
+    the start's takes the start's for its first ones; the rest begin fresh. Raises WeightsError when
+    the weights are missing, corrupt or do not fit `name`'s architecture."""
     model = create_model(name)
     if config.start_from:
         start, _ = load_weights(weights_path(config.start_from, weights_dir))
         state = start.state_dict()
-        for key, own in model.state_dict().items():  # a last layer with more outputs: the start's first
+        for key, own in model.state_dict().items():  # more rows than the start's: theirs, then own fresh ones
             theirs = state.get(key)
             if theirs is not None and theirs.ndim and theirs.shape[1:] == own.shape[1:] and len(theirs) < len(own):
                 state[key] = torch.cat([theirs, own[len(theirs) :]])
