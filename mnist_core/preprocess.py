@@ -21,6 +21,7 @@ in a 28x28 frame. Real inputs need more than the scans MNIST came from, so befor
 from __future__ import annotations
 
 import io
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -303,9 +304,36 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * area / max(boundary, 1)
 
 
-def _disk(r: int) -> np.ndarray:
-    y, x = np.ogrid[-r : r + 1, -r : r + 1]
-    return x * x + y * y <= r * r + r  # +r: rounder small disks
+def _disk_rows(r: int) -> list[tuple[int, int]]:
+    """The disk of radius r as (row offset, half-width) runs: |dx| <= half-width on row dy.
+    x^2 + y^2 <= r^2 + r: the +r gives rounder small disks."""
+    return [(dy, math.isqrt(r * r + r - dy * dy)) for dy in range(-r, r + 1)]
+
+
+def dilate(mask: np.ndarray, r: int, outside: bool = False) -> np.ndarray:
+    """Binary dilation by a disk of radius r, pixels beyond the frame counting as `outside`.
+
+    Each row of the disk is a horizontal run: the mask's windowed counts along rows (prefix sums)
+    give each run's widening, and the rows shifted together give the disk. O(r) array passes where
+    a dilation by the disk as a structure (scipy's) makes O(r^2), several times slower here.
+    """
+    h, w = mask.shape
+    padded = np.full((h + 2 * r, w + 2 * r + 1), outside, np.int32)  # + a leading column of zeros
+    padded[:, 0] = 0
+    padded[r : r + h, r + 1 : r + 1 + w] = mask
+    counts = padded.cumsum(axis=1)  # counts[:, j]: set pixels before padded column j
+    out = np.zeros((h, w), bool)
+    widened: dict[int, np.ndarray] = {}
+    for dy, a in _disk_rows(r):
+        if a not in widened:  # pixels within a columns on the same row
+            widened[a] = (counts[:, r + a + 1 : r + a + 1 + w] - counts[:, r - a : r - a + w]) > 0
+        out |= widened[a][r + dy : r + dy + h]
+    return out
+
+
+def erode(mask: np.ndarray, r: int) -> np.ndarray:
+    """Binary erosion by a disk of radius r, pixels beyond the frame counting as empty."""
+    return ~dilate(~mask, r, outside=True)
 
 
 def render_mnist(mask: np.ndarray, grey: np.ndarray | None = None) -> tuple[np.ndarray, float]:
@@ -338,13 +366,15 @@ def render_mnist(mask: np.ndarray, grey: np.ndarray | None = None) -> tuple[np.n
     # bring the stroke width into MNIST's range
     target = MNIST_STROKE * RENDER_SIDE / FIT_BOX
     pad = RENDER_SIDE // 4
-    big = np.pad(big, pad)
+    padded = np.zeros((big.shape[0] + 2 * pad, big.shape[1] + 2 * pad), bool)  # np.pad, 10x faster
+    padded[pad:-pad, pad:-pad] = big
+    big = padded
     if width < STROKE_RANGE[0] * target:
         r = max(1, round((STROKE_RANGE[0] * target - width) / 2))
-        big = ndimage.binary_dilation(big, _disk(r))
+        big = dilate(big, r)
     elif width > STROKE_RANGE[1] * target:
         r = max(1, round((width - STROKE_RANGE[1] * target) / 2))
-        thinner = ndimage.binary_erosion(big, _disk(r))
+        thinner = erode(big, r)
         if thinner.sum() > 0.2 * big.sum():  # erosion must not break the digit apart
             big = thinner
     big = big[bounding_box(big)]
@@ -362,8 +392,10 @@ def _fit_size(shape: tuple[int, ...]) -> tuple[int, int]:
 
 def _centred(small: np.ndarray) -> np.ndarray:
     """The 28x28 frame with `small` placed so its centre of mass is at the centre, kept inside."""
-    cy, cx = ndimage.center_of_mass(small)
     sh, sw = small.shape
+    total = float(small.sum(dtype=np.float64))
+    cy = float(small.sum(1, dtype=np.float64) @ np.arange(sh)) / total  # the centre of mass
+    cx = float(small.sum(0, dtype=np.float64) @ np.arange(sw)) / total
     top = int(np.clip(round(14 - cy - 0.5), 0, 28 - sh))
     left = int(np.clip(round(14 - cx - 0.5), 0, 28 - sw))
     out = np.zeros((28, 28), np.float32)

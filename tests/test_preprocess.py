@@ -15,6 +15,8 @@ from mnist_core.preprocess import (
     InputError,
     NoInkError,
     analyze,
+    dilate,
+    erode,
     load_image,
     normalize,
     preprocess,
@@ -111,6 +113,17 @@ def test_stroke_width_is_area_over_boundary():
     line[5:25, 10:14] = True  # a bar 4 px wide, 20 long: 44 of its 80 pixels are on its boundary
     assert stroke_width(line) == pytest.approx(2 * 80 / (80 - 2 * 18))
     assert stroke_width(np.zeros((5, 5), bool)) == 0.0
+
+
+@pytest.mark.parametrize("r", [1, 2, 3, 5, 9])
+def test_dilate_and_erode_by_a_disk(r):
+    y, x = np.ogrid[-r : r + 1, -r : r + 1]
+    disk = x * x + y * y <= r * r + r
+    rng = np.random.default_rng(r)
+    for shape in [(40, 50), (7, 30), (1, 1)]:  # random blobs, some wider than the frame is tall
+        mask = rng.random(shape) > rng.random()
+        assert (dilate(mask, r) == ndimage.binary_dilation(mask, disk)).all()
+        assert (erode(mask, r) == ndimage.binary_erosion(mask, disk)).all()  # the frame's outside is empty
 
 
 def test_huge_marker_strokes_thinned():
