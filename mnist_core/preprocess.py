@@ -7,7 +7,7 @@ It follows how MNIST itself was made (LeCun et al.): find the ink, crop it, scal
 a 20x20 box keeping the aspect ratio with anti-aliasing, and centre it by its centre of mass
 in a 28x28 frame. Real inputs need more than the scans MNIST came from, so before that:
 
-- the alpha channel is composited (sketchpad strokes live only in alpha),
+- a transparent layer's ink is what is painted on it (sketchpad strokes live only in alpha),
 - polarity is detected (dark ink on light paper, or light on dark),
 - uneven lighting is flattened by dividing by a local paper estimate (phone photos),
 - a robust threshold and a choice of connected components (`segment`) find the digits and drop
@@ -199,19 +199,20 @@ def _is_layer(alpha: np.ndarray | None) -> bool:
     return alpha is not None and float(alpha.min()) <= 0.99
 
 
-def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Flatten a transparent layer onto the backdrop that contrasts with what is painted.
+def _layer_ink(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """The ink of a transparent layer: what is painted, by how much it stands out from a backdrop
+    that contrasts with it.
 
     A sketchpad layer is black (or any colour) strokes on fully transparent pixels whose RGB is
-    also black, so only alpha carries the digit: compositing onto white recovers it. White strokes
-    on transparency would vanish on white, so the backdrop is chosen from the painted tone.
+    also black, so only alpha carries the digit: composited onto white, it shows. White strokes on
+    transparency would vanish on white, so the backdrop is chosen from the painted tone. The ink
+    is how far the composite is from the backdrop: alpha * |grey - backdrop|.
     """
     painted = alpha.sum()
     if painted < 1e-3:
         raise NoInkError("the image is fully transparent: nothing is drawn")
     tone = float((gray * alpha).sum() / painted)
-    backdrop = 1.0 if tone < 0.5 else 0.0
-    return gray * alpha + backdrop * (1.0 - alpha)
+    return alpha * (1.0 - gray if tone < 0.5 else gray)
 
 
 def _dark_ink(gray: np.ndarray) -> bool:
@@ -255,12 +256,9 @@ def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None, even_light: bool 
     `even_light` (a scan): the paper is one tone, so there is no lighting to flatten; that also
     holds when the strokes are too thick for `_paper`'s filter (a digit that fills a small frame).
     """
-    layer = _is_layer(alpha)
-    if layer:
-        gray = _composite(gray, alpha)  # type: ignore[arg-type]
+    if _is_layer(alpha):  # drawn on a transparent layer: no paper, no lighting to flatten
+        return _layer_ink(gray, alpha)  # type: ignore[arg-type]
     light = gray if _dark_ink(gray) else 1.0 - gray
-    if layer:  # drawn on a transparent layer: no lighting to flatten, the paper is white
-        return np.clip(1.0 - light, 0.0, 1.0)
     if even_light:
         paper = np.maximum(np.percentile(light, 95), light)
     else:
