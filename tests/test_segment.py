@@ -9,7 +9,7 @@ from PIL import Image
 from conftest import compose_number, draw_digit
 from mnist_core import DEFAULT_MODEL, Predictor
 from mnist_core.preprocess import gray_alpha, ink_map
-from mnist_core.segment import digit_masks, ink_labels
+from mnist_core.segment import digit_masks, ink_labels, percentile
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +184,13 @@ def test_a_digit_in_two_pieces_side_by_side_is_joined(predictor, mnist_test):
     reads = [(predictor.predict(break_down_the_middle(mnist_test.images[i].numpy())).number, str(int(mnist_test.labels[i])))
              for i in range(40)]  # fmt: skip
     assert np.mean([got == want for got, want in reads]) >= 0.5, reads  # measured: 0.65
+
+
+def test_percentile_is_numpys():
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 1001, 18_000):
+        values = (rng.random(n) ** rng.uniform(0.2, 5)).astype(np.float32)
+        values[rng.random(n) < 0.9] = 0  # mostly empty, as a drawing's ink
+        for q in (0, 50, 99.9, 100):
+            assert percentile(values, q) == float(np.percentile(values, q))
+
