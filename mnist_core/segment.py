@@ -30,7 +30,8 @@ WIDE, WIDE_MARGIN = 0.9, 0.0  # ... or, for a group wider than WIDE x the line h
 SPLIT_DEPTH = 3  # at most 2**3 = 8 digits from one group
 MAX_DIGITS = 8  # the longest number read with splits
 CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the group's width
-MIN_CUT_HEIGHT = 0.5  # each piece of a cut is at least this x the line height tall (a flag or a bar is no digit)
+# a digit, and each piece of a cut, is at least this x the line height tall (a dot, a dash, a flag or a bar is no digit)
+MIN_DIGIT_HEIGHT = 0.5
 CUT_LEANS = (0.0, 0.3)  # ... straight down and, for a group wider than WIDE, leaning right as most writing does
 # Joining two neighbouring groups into one digit (a 4 or a 5 in two strokes that do not meet):
 MERGE_GAP = 0.25  # at most this x the line height apart ...
@@ -250,7 +251,7 @@ def _cuts(mask: np.ndarray, line_height: float, leans: tuple[float, ...]) -> lis
         for lean in leans:
             left_side = x < x0 + f * width - lean * y
             left, right = mask & left_side, mask & ~left_side
-            if all(_height(m) >= MIN_CUT_HEIGHT * line_height and m.sum() >= 0.1 * total for m in (left, right)):
+            if all(_height(m) >= MIN_DIGIT_HEIGHT * line_height and m.sum() >= 0.1 * total for m in (left, right)):
                 out.append((left, right))
     return out
 
@@ -316,8 +317,11 @@ def digit_masks(ink: np.ndarray, score: Scorer | None = None, margin: int = 0) -
         chosen = np.zeros(n + 1, bool)
         chosen[[c.label for c in g]] = True
         masks.append(chosen[labels])
+    line_height = float(np.median([_height(m) for m in masks]))
     if score is not None and len(masks) <= MAX_DIGITS:
-        line_height = float(np.median([_height(m) for m in masks]))
         masks = join_broken(masks, line_height, score)
+    # a speck beside a digit, a decimal point, a dash (never all: the tallest is above the median)
+    masks = [m for m in masks if _height(m) >= MIN_DIGIT_HEIGHT * line_height]
+    if score is not None and len(masks) <= MAX_DIGITS:
         masks = [piece for m in masks for piece in split_touching(m, line_height, score)]
     return masks, kept

@@ -142,6 +142,18 @@ def test_digit_drawn_up_to_the_canvas_edge(predictor):
     assert predictor.predict(page).number == "74"
 
 
+def test_a_dot_or_dash_beside_a_digit_is_no_digit(predictor):
+    """A speck on the paper, a decimal point or a dash on the line of a number is not read as a digit."""
+    page = np.asarray(draw_digit("1", size=400, width=16, mode="L")).copy()
+    page[290:302, 130:142] = 0  # a dot level with the 1's foot, 0.3 of its height to its left
+    assert predictor.predict(page).number == "1"
+    page = np.full((300, 750), 255, np.uint8)
+    for digit, x in (("7", 0), ("4", 400)):
+        page[:, x : x + 300] = np.minimum(page[:, x : x + 300], draw_digit(digit, size=300, width=20, mode="L"))
+    page[140:160, 300:400] = 0  # 7 - 4, the dash apart from both
+    assert predictor.predict(page).number == "74"
+
+
 def test_a_band_along_the_frame_is_not_a_digit(predictor):
     """A table edge down one side of a photo, far bigger than a small digit in the middle."""
     page = np.full((480, 640), 235, np.uint8)
