@@ -8,6 +8,7 @@ than the whole: recognition-driven segmentation, the classic way to cut touching
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from typing import Callable
 
@@ -317,11 +318,11 @@ def digit_masks(ink: np.ndarray, score: Scorer | None = None, margin: int = 0) -
         chosen = np.zeros(n + 1, bool)
         chosen[[c.label for c in g]] = True
         masks.append(chosen[labels])
-    line_height = float(np.median([_height(m) for m in masks]))
+    line_height = float(statistics.median(_height(m) for m in masks))
     if score is not None and len(masks) <= MAX_DIGITS:
         masks = join_broken(masks, line_height, score)
-    # a speck beside a digit, a decimal point, a dash (never all: the tallest is above the median)
-    masks = [m for m in masks if _height(m) >= MIN_DIGIT_HEIGHT * line_height]
+    if len(masks) > 1:  # a speck beside a digit, a decimal point, a dash (never all: the tallest is above the median)
+        masks = [m for m in masks if _height(m) >= MIN_DIGIT_HEIGHT * line_height]
     if score is not None and len(masks) <= MAX_DIGITS:
         masks = [piece for m in masks for piece in split_touching(m, line_height, score)]
     return masks, kept
