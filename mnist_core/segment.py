@@ -315,6 +315,9 @@ def digit_masks(ink: np.ndarray, score: Scorer | None = None, margin: int = 0) -
     groups = group_digits(line)
     masks = []
     for g in groups:
+        if len(g) == n:  # all the ink (one digit, no specks): 5x cheaper than the lookup below
+            masks.append(labels > 0)
+            continue
         chosen = np.zeros(n + 1, bool)
         chosen[[c.label for c in g]] = True
         masks.append(chosen[labels])
