@@ -205,4 +205,3 @@ def test_percentile_is_numpys():
         values[rng.random(n) < 0.9] = 0  # mostly empty, as a drawing's ink
         for q in (0, 50, 99.9, 100):
             assert percentile(values, q) == float(np.percentile(values, q))
-
