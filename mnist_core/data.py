@@ -313,3 +313,27 @@ def digit_fragments(split: Split, count: int, seed: int = 0) -> Split:
         if 0.25 <= piece.sum() / images[i].sum() <= 0.6:  # most of a digit still reads as that digit
             masks.append(piece)
     return _not_digits(masks)
+
+
+# Letters and signs are the commonest drawings that are no digit, and many are made of a digit's
+# strokes (an A, a P, an h). The glyphs of the font bundled with Pillow, at random weights, sizes and
+# turns (the training augmentation then warps and slants them as it does digits), labelled
+# NOT_A_DIGIT. Left out: letters people read as digits themselves (O, I, l, S, Z, B, D, G, g, q, b, &...).
+LETTERS = "ACEFHKLMNPRTUVWXYacefhkmnprtuvwxy" + "#%@?+=<>*~"
+
+
+def letters(count: int, seed: int = 0, symbols: str = LETTERS) -> Split:
+    """`count` glyphs of `symbols` in Pillow's bundled font, rendered like every other input,
+    labelled NOT_A_DIGIT."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    rng = np.random.default_rng(seed)
+    fonts = {size: ImageFont.load_default(size=size) for size in (40, 52, 64)}
+    masks = []
+    for symbol in rng.choice(list(symbols), size=count):
+        img = Image.new("L", (112, 112))
+        ImageDraw.Draw(img).text((56, 56), str(symbol), font=fonts[int(rng.choice(list(fonts)))], fill=255,
+                                 anchor="mm", stroke_width=int(rng.integers(0, 4)), stroke_fill=255)  # fmt: skip
+        img = img.rotate(float(rng.uniform(-20, 20)), Image.Resampling.BILINEAR)
+        masks.append(np.asarray(img) > 127)
+    return _not_digits([m for m in masks if m.any()])

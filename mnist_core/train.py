@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import AugmentConfig, Split, augment, digit_fragments, style_variants, touching_pairs, turned_digits
+from .data import AugmentConfig, Split, augment, digit_fragments, letters, style_variants, touching_pairs, turned_digits
 from .models import create_model, get_spec, split_outputs
 from .preprocess import normalize
 from .weights import WeightsError, load_weights, weights_path
@@ -44,6 +44,7 @@ class TrainConfig:
     pairs: float = 0.0  # add this many touching pairs (a fraction of the training set), trained to read unsure
     fragments: float = 0.0  # ... and this many parts of digits cut in two
     turned: float = 0.0  # ... and this many digits mirrored or turned so they are no digit
+    letters: float = 0.0  # ... and this many letters and signs
     seed: int = 0
     val_size: int = 0  # hold out this many training images to choose recipes without the test set
     limit: int = 0  # train on only the first N training images (0: all); for smoke tests and demos
@@ -66,8 +67,8 @@ class TrainConfig:
             get_spec(self.start_from)  # an unknown model is a ValueError naming the known ones
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        if not all(0 <= v <= 1 for v in (self.styles, self.pairs, self.fragments, self.turned)):
-            raise ValueError("styles, pairs, fragments and turned are fractions in [0, 1]")
+        if not all(0 <= v <= 1 for v in (self.styles, self.pairs, self.fragments, self.turned, self.letters)):
+            raise ValueError("styles, pairs, fragments, turned and letters are fractions in [0, 1]")
         if not 0 <= self.label_smoothing < 1 or not 0 <= self.warmup < 1 or self.weight_decay < 0:
             raise ValueError("label_smoothing and warmup must be in [0, 1), weight_decay >= 0")
 
@@ -250,6 +251,8 @@ def train(
         extras.append(digit_fragments(train_split, int(len(train_split) * config.fragments), config.seed))
     if config.turned:
         extras.append(turned_digits(train_split, int(len(train_split) * config.turned), config.seed))
+    if config.letters:
+        extras.append(letters(int(len(train_split) * config.letters), config.seed))
     for extra in extras:
         train_split = Split(torch.cat([train_split.images, extra.images]), torch.cat([train_split.labels, extra.labels]))
     x_all, y_all = _images(train_split), train_split.labels
