@@ -152,8 +152,8 @@ register_model(
 # test set) cost 2 and changed 8, for the same gain on the dev sets; learning the cnn's own answers
 # on MNIST images while fine-tuning (distillation) did not change fewer. seed=1: as on that split.
 # Its last layer also has the "no digit" output, learnt from mirrored and turned digits, touching
-# pairs and parts of digits: training the digits' own outputs towards a uniform answer on those
-# instead cost 3-6 held-out images.
+# pairs, parts of digits, and letters and signs: training the digits' own outputs towards a uniform
+# answer on those instead cost 3-6 held-out images.
 register_model(
     "cnn_styles",
     "the cnn, its last layer trained one more epoch with flagged 1s and crossed 7s, and to tell what is no digit",

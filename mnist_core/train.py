@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import AugmentConfig, Split, augment, digit_fragments, letters, style_variants, touching_pairs, turned_digits
+from .data import (AugmentConfig, Split, augment, digit_fragments, letters, style_variants, touching_pairs,
+                   turned_digits)
 from .models import create_model, get_spec, split_outputs
 from .preprocess import normalize
 from .weights import WeightsError, load_weights, weights_path
