@@ -203,5 +203,5 @@ def test_verdict_says_why_it_is_not_sure():
 
     seven = Predictor.load().predict(draw_digit("7"))
     assert _verdict(seven).startswith("**7**")
-    assert "does not look like a digit (97% sure)" in _verdict(replace(seven, no_digit=0.97))
+    assert "does not look like a digit (99% sure)" in _verdict(replace(seven, no_digit=0.99))
     assert "may not be a digit" in _verdict(replace(seven, confidence=0.3))
