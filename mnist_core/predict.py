@@ -25,6 +25,13 @@ UNCERTAIN_BELOW = 0.5
 # (validation run of cnn_styles's recipe: 0.14% over 0.95, 0.10% over 0.97), where 0.5 held back more
 # of the dev sets' real digits (bench/not_digits.py).
 NO_DIGIT_ABOVE = 0.97
+# ... and above this for a digit cut from touching ink (segment.split_touching): a letter drawn in one
+# stroke (an M, a w) is often cut into pieces that each read as a digit. Measured trade-off (read: share
+# of bench/not_digits.py's drawings read as a digit; unsure: share of 382 touching pairs of MNIST test
+# digits, cut and read right, that turn "not sure"): 0.97: 47% read, 0.3% unsure; 0.9: 44%, 1.6%;
+# 0.8: 42%, 2.6%; 0.7: 40%, 4.2%; 0.5: 36%, 7.9%. No number of the dev sets that is read right and sure
+# has a cut piece over 0.6.
+CUT_NO_DIGIT_ABOVE = 0.8
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class Prediction:
     # for a number: every digit, left to right (this prediction's own fields are the first digit's)
     digits: tuple["Prediction", ...] = ()
     no_digit: float = 0.0  # probability that the ink is no digit at all, from models with that output
+    cut: bool = False  # cut from touching ink (see CUT_NO_DIGIT_ABOVE)
 
     @property
     def uncertain(self) -> bool:
@@ -46,7 +54,8 @@ class Prediction:
         any of its digits is)."""
         if self.digits:
             return any(d.uncertain for d in self.digits)
-        return self.confidence < UNCERTAIN_BELOW or not self.plausible or self.no_digit > NO_DIGIT_ABOVE
+        bar = CUT_NO_DIGIT_ABOVE if self.cut else NO_DIGIT_ABOVE
+        return self.confidence < UNCERTAIN_BELOW or not self.plausible or self.no_digit > bar
 
     @property
     def number(self) -> str:
@@ -164,7 +173,7 @@ class Predictor:
                 p, no_digit_p = (d.probabilities, 0.0) if d.probabilities is not None else next(answers)
                 k = int(p.argmax())
                 each.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box,
-                                       no_digit=float(no_digit_p)))  # fmt: skip
+                                       no_digit=float(no_digit_p), cut=d.cut))  # fmt: skip
             out.append(replace(each[0], digits=tuple(each)) if len(each) > 1 else each[0])
         return out
 

@@ -420,6 +420,7 @@ class Digit:
     elongation: float  # long side over stroke width
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in the input image's pixels
     probabilities: np.ndarray | None = None  # the classifier's answer, when segmenting already asked it
+    cut: bool = False  # a piece of ink cut from touching neighbours (segment.split_touching)
 
     @property
     def plausible(self) -> bool:
@@ -457,14 +458,14 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
     margin = round(SCAN_MARGIN * max(ink.shape)) if scan else 0
     if margin:  # the paper a page would have around it: a digit that fills its frame is then not
         ink = np.pad(ink, margin)  # clutter along the border, and the threshold sees paper beside the ink
-    masks, kept = digit_masks(ink, score if classify is not None else None, margin)
+    masks, kept, cut = digit_masks(ink, score if classify is not None else None, margin)
     digits = []
-    for m in masks:
+    for m, piece in zip(masks, cut):
         _, image, elongation, probs = render(m)
         rows, cols = bounding_box(m)  # type: ignore[misc]
         box = ((cols.start - margin) * scale, (rows.start - margin) * scale, (cols.stop - margin) * scale,
                (rows.stop - margin) * scale)  # fmt: skip
-        digits.append(Digit(image, kept, elongation, tuple(int(round(v)) for v in box), probs))  # type: ignore[arg-type]
+        digits.append(Digit(image, kept, elongation, tuple(int(round(v)) for v in box), probs, piece))  # type: ignore[arg-type]
     return digits
 
 

@@ -304,9 +304,10 @@ def split_touching(mask: np.ndarray, line_height: float, score: Scorer, depth: i
     return split_touching(left, line_height, score, depth + 1) + split_touching(right, line_height, score, depth + 1)
 
 
-def digit_masks(ink: np.ndarray, score: Scorer | None = None, margin: int = 0) -> tuple[list[np.ndarray], float]:
-    """The ink of each written digit, left to right, and the share of the ink they hold (`margin`:
-    as for ink_labels).
+def digit_masks(ink: np.ndarray, score: Scorer | None = None, margin: int = 0
+                ) -> tuple[list[np.ndarray], float, list[bool]]:  # fmt: skip
+    """The ink of each written digit, left to right, the share of the ink they hold (`margin`: as
+    for ink_labels), and which masks are pieces of a cut (split_touching) rather than whole groups.
 
     Without `score`, touching digits are not split (and stay one mask); nor are they in a line of
     more than MAX_DIGITS groups (a page of text is not a number, and splitting costs model calls)."""
@@ -326,6 +327,9 @@ def digit_masks(ink: np.ndarray, score: Scorer | None = None, margin: int = 0) -
         masks = join_broken(masks, line_height, score)
     if len(masks) > 1:  # a speck beside a digit, a decimal point, a dash (never all: the tallest is above the median)
         masks = [m for m in masks if _height(m) >= MIN_DIGIT_HEIGHT * line_height]
+    cut = [False] * len(masks)
     if score is not None and len(masks) <= MAX_DIGITS:
-        masks = [piece for m in masks for piece in split_touching(m, line_height, score)]
-    return masks, kept
+        split = [split_touching(m, line_height, score) for m in masks]
+        masks = [piece for pieces in split for piece in pieces]
+        cut = [len(pieces) > 1 for pieces in split for _ in pieces]
+    return masks, kept, cut

@@ -182,6 +182,23 @@ def test_without_a_scorer_touching_digits_stay_together(predictor):
     assert len(masks_of(apart)) == 2 and predictor.predict(apart).number == "07"
 
 
+def test_pieces_cut_from_touching_ink_are_marked(predictor):
+    """A cut piece says "not sure" at a lower "no digit" bar: a letter in one stroke is cut into digits."""
+    from dataclasses import replace
+
+    from mnist_core.predict import CUT_NO_DIGIT_ABOVE, NO_DIGIT_ABOVE
+
+    zero, seven = np.asarray(draw_digit("0", mode="L")), np.asarray(draw_digit("7", mode="L"))
+    touching = np.minimum(np.pad(zero, ((0, 0), (0, 150)), constant_values=255),
+                          np.pad(seven, ((0, 0), (150, 0)), constant_values=255))  # fmt: skip
+    cut = predictor.predict(touching)
+    apart = predictor.predict(np.concatenate([zero, seven], axis=1))
+    assert [d.cut for d in cut.digits] == [True, True] and [d.cut for d in apart.digits] == [False, False]
+    between = (CUT_NO_DIGIT_ABOVE + NO_DIGIT_ABOVE) / 2
+    assert not cut.uncertain and replace(cut.digits[1], no_digit=between).uncertain
+    assert not replace(apart.digits[1], no_digit=between).uncertain
+
+
 def test_a_digit_in_two_pieces_side_by_side_is_joined(predictor, mnist_test):
     """A pen lifted down a digit's middle: a blank column splits it into a left and a right piece
     that share no columns. They are joined when they read more surely as one digit than as two
