@@ -53,6 +53,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")
     p.add_argument("--turned", type=float, help="add digits mirrored or turned so they are no digit, this fraction of the training set, trained to read unsure")
     p.add_argument("--letters", type=float, help="add letters and signs, this fraction of the training set, trained to read unsure")
+    p.add_argument("--rendered", type=float, help="first add this fraction of the digits again, drawn as inputs are (their ink mask rendered)")
     p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
     p.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA, else ~/.cache/mnist-canvas)")
     p.add_argument("--out", help="weights file to write (default: <weights-dir>/<model>.safetensors)")
@@ -63,7 +64,8 @@ def train_main(argv: list[str] | None = None) -> int:
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
                                     upright_flags=args.upright_flags,
                                     start_from=args.start_from, head_only=args.head_only, pairs=args.pairs,
-                                    fragments=args.fragments, turned=args.turned, letters=args.letters)  # fmt: skip
+                                    fragments=args.fragments, turned=args.turned, letters=args.letters,
+                                    rendered=args.rendered)  # fmt: skip
         if args.elastic is not None:
             cfg = replace(cfg, augmentation=replace(cfg.augmentation, elastic_px=args.elastic))
     except ValueError as exc:

@@ -224,6 +224,26 @@ def style_variants(split: Split, fraction: float = 0.3, seed: int = 0, upright: 
     return Split(torch.stack(images), torch.tensor(labels, dtype=torch.long))
 
 
+def rendered_digits(split: Split, count: int, seed: int = 0) -> Split:
+    """`count` MNIST digits (each at most once) drawn again the way every input is: their ink mask,
+    scaled up smoothly, through the preprocessing's render_mnist. A model trained from scratch on
+    rendered no-digit examples beside MNIST's own grey digits learns the rendering as "no digit",
+    and then calls every real input no digit; with these, both look alike."""
+    from PIL import Image
+
+    from .preprocess import render_mnist
+
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(split), min(count, len(split)), replace=False)
+    images = []
+    for i in idx:
+        big = np.asarray(Image.fromarray(split.images[i].numpy()).resize((112, 112), Image.Resampling.BILINEAR)) > 100
+        images.append(torch.from_numpy((render_mnist(big)[0] * 255).astype(np.uint8)) if big.any() else split.images[i])
+    if not images:
+        return Split(split.images[:0], split.labels[:0])
+    return Split(torch.stack(images), split.labels[torch.from_numpy(idx)])
+
+
 # --- what is not one digit ----------------------------------------------------------------------
 # Segmentation asks the model whether a piece of ink reads as one digit (segment.split_touching).
 # A model that saw only single digits reads two touching digits as one of them, and half a digit as

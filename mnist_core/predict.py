@@ -20,18 +20,16 @@ from .weights import SUFFIX, WeightsError, WeightsInfo, load_weights, read_info,
 # Below even odds for the top digit the answer is "not sure" rather than a digit. (Label smoothing
 # keeps confident answers near 0.9; at 0.5, 0.6% of the correct dev-set answers are held back.)
 UNCERTAIN_BELOW = 0.5
-# A model with a "no digit" output (models.split_outputs) says "not sure" above this probability
-# that the ink is no digit: the lowest bar that at most 0.1% of 5,000 held-out MNIST digits went over
-# (validation run of cnn_styles's recipe: 0.14% over 0.95, 0.10% over 0.97), where 0.5 held back more
-# of the dev sets' real digits (bench/not_digits.py).
-NO_DIGIT_ABOVE = 0.97
-# ... and above this for a digit cut from touching ink (segment.split_touching): a letter drawn in one
-# stroke (an M, a w) is often cut into pieces that each read as a digit. Measured trade-off (read: share
-# of bench/not_digits.py's drawings read as a digit; unsure: share of 382 touching pairs of MNIST test
-# digits, cut and read right, that turn "not sure"): 0.97: 47% read, 0.3% unsure; 0.9: 44%, 1.6%;
-# 0.8: 42%, 2.6%; 0.7: 40%, 4.2%; 0.5: 36%, 7.9%. No number of the dev sets that is read right and sure
-# has a cut piece over 0.6.
-CUT_NO_DIGIT_ABOVE = 0.8
+# "Not sure" above this probability that the ink is no digit: the mean of the reading model's own
+# "no digit" output (models.split_outputs) and the detector's (DETECTOR), or the detector's alone for
+# a model without that output. Above CUT_NO_DIGIT_ABOVE for a digit cut from touching ink
+# (segment.split_touching): a letter drawn in one stroke (an M, a w) is often cut into pieces that
+# each read as a digit. The bars are the lowest tried (steps of 0.05 and 0.1) at which, against the
+# default's own output alone at 0.97 and 0.8 (before the detector), no dev set's share of correct
+# answers held back grows, nor that of 382 touching pairs of MNIST test digits cut and read right
+# (2.1%, against 2.6%); the drawings of bench/not_digits.py read as digits went from 42% to 33%.
+NO_DIGIT_ABOVE = 0.8
+CUT_NO_DIGIT_ABOVE = 0.6
 
 
 @dataclass(frozen=True)
@@ -100,14 +98,18 @@ def fuse_batch_norm(model: nn.Module) -> nn.Module:
 # The model that judges where touching digits are cut (segment.split_touching), for every model's
 # predictions: trained to read pairs and parts of digits unsure, it cuts better than any reader.
 SEGMENTER = "cnn_segment"
+# The model whose "no digit" output is a second opinion for every model's predictions (averaged with
+# the reader's own, where it has one): trained from scratch to tell digits from what is no digit.
+DETECTOR = "cnn_no_digit"
 
 
 class Predictor:
     """A model in eval mode plus its name and weights metadata, and optionally the segmenter that
-    judges where touching digits are cut (without one, the model judges its own cuts)."""
+    judges where touching digits are cut (without one, the model judges its own cuts) and the
+    detector that gives a second opinion on "no digit"."""
 
     def __init__(self, model: nn.Module, name: str, info: WeightsInfo | None = None,
-                 segmenter: "Predictor | None" = None):  # fmt: skip
+                 segmenter: "Predictor | None" = None, detector: "Predictor | None" = None):  # fmt: skip
         self.model = model.eval()
         # channels-last convolutions run about 1.5x faster on the CPU here (bench/predict_latency.py)
         self._net = fuse_batch_norm(model).to(memory_format=torch.channels_last)
@@ -116,13 +118,17 @@ class Predictor:
         self.name = name
         self.info = info
         self.segmenter = segmenter
+        self.detector = detector
 
     @classmethod
     def load(cls, name: str = DEFAULT_MODEL, weights_dir: str | os.PathLike | None = None) -> "Predictor":
-        """The model's weights from `weights_dir`, with the segmenter's from there (else the shipped ones)."""
+        """The model's weights from `weights_dir`, with the segmenter's and the detector's from there
+        (else the shipped ones)."""
         pred = cls.from_file(weights_path(name, weights_dir))
         if name != SEGMENTER:
-            pred.segmenter = load_segmenter(weights_dir)
+            pred.segmenter = load_judge(SEGMENTER, weights_dir)
+        if name != DETECTOR:
+            pred.detector = load_judge(DETECTOR, weights_dir)
         return pred
 
     @classmethod
@@ -163,6 +169,8 @@ class Predictor:
         todo = [d.image for r in read if not isinstance(r, InputError) for d in r if d.probabilities is None]
         probs, no_digit = self.read(np.stack(todo)) if todo else (np.zeros((0, 10)), None)
         answers = iter(zip(probs, no_digit if no_digit is not None else np.zeros(len(probs))))
+        every = [d.image for r in read if not isinstance(r, InputError) for d in r]
+        seconds = iter(self.detector.read(np.stack(every))[1] if self.detector is not None and every else [])
         out: list[Prediction | InputError] = []
         for r in read:
             if isinstance(r, InputError):
@@ -171,6 +179,9 @@ class Predictor:
             each = []
             for d in r:
                 p, no_digit_p = (d.probabilities, 0.0) if d.probabilities is not None else next(answers)
+                second = next(seconds, None)
+                if second is not None:  # the mean of the two opinions (the detector's alone for a model without one)
+                    no_digit_p = (no_digit_p + second) / 2 if self.has_no_digit else second
                 k = int(p.argmax())
                 each.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box,
                                        no_digit=float(no_digit_p), cut=d.cut))  # fmt: skip
@@ -178,9 +189,10 @@ class Predictor:
         return out
 
 
-def load_segmenter(weights_dir: str | os.PathLike | None = None) -> Predictor | None:
-    """SEGMENTER from `weights_dir`, else the shipped file; None when neither loads."""
-    for path in (weights_path(SEGMENTER, weights_dir), shipped_weights_dir() / f"{SEGMENTER}{SUFFIX}"):
+def load_judge(name: str, weights_dir: str | os.PathLike | None = None) -> Predictor | None:
+    """A judge of every model's predictions (SEGMENTER, DETECTOR) from `weights_dir`, else the
+    shipped file; None when neither loads."""
+    for path in (weights_path(name, weights_dir), shipped_weights_dir() / f"{name}{SUFFIX}"):
         try:
             return Predictor.from_file(path)
         except WeightsError:
@@ -201,7 +213,7 @@ class PredictorCache:
         self.follow_files = follow_files
         self.problems: dict[str, str] = {}  # model -> what was wrong with its weights file
         self._loaded: dict[str, tuple[Predictor, int | None]] = {}  # model -> (predictor, file stamp)
-        self._lock = threading.RLock()  # loading a model loads the segmenter through get()
+        self._lock = threading.RLock()  # loading a model loads its judges through get()
 
     def _stamp(self, name: str) -> int | None:
         try:
@@ -218,15 +230,21 @@ class PredictorCache:
                 raise
             pred = Predictor.from_file(shipped)  # a corrupt retrained file must not take the model down
             self.problems[name] = f"{exc}; using the shipped weights instead"
-        return self._with_segmenter(name, pred)
+        return pred
 
-    def _with_segmenter(self, name: str, pred: Predictor) -> Predictor:
-        """Every model shares the cache's one segmenter (loaded once, shipped file as fallback)."""
-        if pred.segmenter is None and name != SEGMENTER:
-            try:
+    def _with_judges(self, name: str, pred: Predictor) -> Predictor:
+        """Every model shares the cache's one segmenter and one detector (each loaded once, shipped
+        file as fallback)."""
+        try:
+            if pred.segmenter is None and name != SEGMENTER:
                 pred.segmenter = self.get(SEGMENTER)
-            except WeightsError:
-                pass  # without it, the model judges its own cuts
+        except WeightsError:
+            pass  # without it, the model judges its own cuts
+        try:
+            if pred.detector is None and name != DETECTOR:
+                pred.detector = self.get(DETECTOR)
+        except WeightsError:
+            pass  # without it, only the model's own "no digit" output (if any) says what is no digit
         return pred
 
     def get(self, name: str) -> Predictor:
@@ -240,6 +258,8 @@ class PredictorCache:
                 entry = self._loaded.get(name)
                 if entry is None or (self.follow_files and entry[1] != stamp):
                     entry = self._loaded[name] = (self._load(name), stamp)
+                    # once it is in the cache: a judge's own judges (the segmenter's detector) then find it there
+                    self._with_judges(name, entry[0])
         return entry[0]
 
     def verify(self, names: list[str]) -> dict[str, str]:
@@ -252,7 +272,7 @@ class PredictorCache:
         return dict(self.problems)
 
     def put(self, name: str, predictor: Predictor) -> None:
-        self._loaded[name] = (self._with_segmenter(name, predictor), self._stamp(name))
+        self._loaded[name] = (self._with_judges(name, predictor), self._stamp(name))
 
     def accuracy(self, name: str) -> float | None:
         """The recorded test accuracy of the weights in use (or on disk), None if there are none."""

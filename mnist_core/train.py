@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import (AugmentConfig, Split, augment, digit_fragments, letters, style_variants, touching_pairs,
-                   turned_digits)
+from .data import (AugmentConfig, Split, augment, digit_fragments, letters, rendered_digits, style_variants,
+                   touching_pairs, turned_digits)
 from .models import create_model, get_spec, split_outputs
 from .preprocess import normalize
 from .weights import WeightsError, load_weights, weights_path
@@ -46,6 +46,7 @@ class TrainConfig:
     fragments: float = 0.0  # ... and this many parts of digits cut in two
     turned: float = 0.0  # ... and this many digits mirrored or turned so they are no digit
     letters: float = 0.0  # ... and this many letters and signs
+    rendered: float = 0.0  # first, this fraction of the digits again, drawn as inputs are (data.rendered_digits)
     seed: int = 0
     val_size: int = 0  # hold out this many training images to choose recipes without the test set
     limit: int = 0  # train on only the first N training images (0: all); for smoke tests and demos
@@ -68,8 +69,9 @@ class TrainConfig:
             get_spec(self.start_from)  # an unknown model is a ValueError naming the known ones
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        if not all(0 <= v <= 1 for v in (self.styles, self.pairs, self.fragments, self.turned, self.letters)):
-            raise ValueError("styles, pairs, fragments, turned and letters are fractions in [0, 1]")
+        fractions = (self.styles, self.pairs, self.fragments, self.turned, self.letters, self.rendered)
+        if not all(0 <= v <= 1 for v in fractions):
+            raise ValueError("styles, pairs, fragments, turned, letters and rendered are fractions in [0, 1]")
         if not 0 <= self.label_smoothing < 1 or not 0 <= self.warmup < 1 or self.weight_decay < 0:
             raise ValueError("label_smoothing and warmup must be in [0, 1), weight_decay >= 0")
 
@@ -245,6 +247,9 @@ def train(
     frozen = _frozen_body(model) if config.head_only else []
     if config.limit:
         train_split = train_split.subset(slice(0, config.limit))
+    if config.rendered:  # before the other extras, which are then made from these digits too
+        again = rendered_digits(train_split, int(len(train_split) * config.rendered), config.seed)
+        train_split = Split(torch.cat([train_split.images, again.images]), torch.cat([train_split.labels, again.labels]))
     extras = [style_variants(train_split, config.styles, config.seed, config.upright_flags)] if config.styles else []
     if config.pairs:
         extras.append(touching_pairs(train_split, int(len(train_split) * config.pairs), config.seed))

@@ -25,10 +25,10 @@ def test_every_kind_is_drawn_on_a_transparent_layer():
 
 
 def test_many_drawings_that_are_not_digits_are_answered_not_sure(predictor):
-    """The default model answers "not sure" (or "no writing") for at least a quarter of them (43%
-    measured on this sample, 46% with the full bench); reading them all as digits would fail this."""
+    """The default model answers "not sure" (or "no writing") for at least half of them (58%
+    measured on this sample, 67% with the full bench); reading them all as digits would fail this."""
     results = run(predictor, per_symbol=1, seed=1)
     drawings = sum(r["drawings"] for r in results.values())
     declined = sum(r["not_sure"] + r["refused"] for r in results.values())
     assert drawings == sum(len(s[1]) if s else 40 for s in KINDS.values())
-    assert declined >= 0.25 * drawings
+    assert declined >= 0.5 * drawings
