@@ -50,6 +50,10 @@ class Split:
     def subset(self, index: torch.Tensor | slice) -> "Split":
         return Split(self.images[index], self.labels[index])
 
+    def plus(self, other: "Split") -> "Split":
+        """This split's images and labels followed by `other`'s."""
+        return Split(torch.cat([self.images, other.images]), torch.cat([self.labels, other.labels]))
+
 
 def load_mnist(root: str | os.PathLike | None = None, train: bool = True, download: bool = True) -> Split:
     """Load one MNIST split into memory, downloading it into `root` if it is missing."""

@@ -248,8 +248,7 @@ def train(
     if config.limit:
         train_split = train_split.subset(slice(0, config.limit))
     if config.rendered:  # before the other extras, which are then made from these digits too
-        again = rendered_digits(train_split, int(len(train_split) * config.rendered), config.seed)
-        train_split = Split(torch.cat([train_split.images, again.images]), torch.cat([train_split.labels, again.labels]))
+        train_split = train_split.plus(rendered_digits(train_split, int(len(train_split) * config.rendered), config.seed))
     extras = [style_variants(train_split, config.styles, config.seed, config.upright_flags)] if config.styles else []
     if config.pairs:
         extras.append(touching_pairs(train_split, int(len(train_split) * config.pairs), config.seed))
@@ -260,7 +259,7 @@ def train(
     if config.letters:
         extras.append(letters(int(len(train_split) * config.letters), config.seed))
     for extra in extras:
-        train_split = Split(torch.cat([train_split.images, extra.images]), torch.cat([train_split.labels, extra.labels]))
+        train_split = train_split.plus(extra)
     x_all, y_all = _images(train_split), train_split.labels
     epochs, steps = config.epochs, math.ceil(len(y_all) / config.batch_size)
     opt = _optimizer(model, config)

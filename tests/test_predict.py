@@ -107,7 +107,8 @@ def test_corrupt_weights_fall_back_to_the_shipped_file(weights_copy):
 def test_every_model_is_cut_by_the_segmenter_and_judged_by_the_detector(weights_copy):
     from mnist_core.predict import DETECTOR, SEGMENTER, PredictorCache
 
-    assert Predictor.load("lenet5").segmenter.name == SEGMENTER and Predictor.load("lenet5").detector.name == DETECTOR
+    lenet = Predictor.load("lenet5")
+    assert lenet.segmenter.name == SEGMENTER and lenet.detector.name == DETECTOR
     assert Predictor.load(SEGMENTER).segmenter is None  # it judges its own cuts
     assert Predictor.load(DETECTOR).detector is None and Predictor.load(DETECTOR).segmenter.name == SEGMENTER
     # a corrupt segmenter file in a weights folder falls back to the shipped one
@@ -123,7 +124,8 @@ def test_every_model_is_cut_by_the_segmenter_and_judged_by_the_detector(weights_
     assert cache.get("lenet5").segmenter is cache.get("cnn").segmenter is cache.get(SEGMENTER)
     # ... and one detector; the two judges judge each other
     assert cache.get("lenet5").detector is cache.get("cnn_small").detector is cache.get(DETECTOR)
-    assert cache.get(SEGMENTER).detector is cache.get(DETECTOR) and cache.get(DETECTOR).segmenter is cache.get(SEGMENTER)
+    assert cache.get(SEGMENTER).detector is cache.get(DETECTOR)
+    assert cache.get(DETECTOR).segmenter is cache.get(SEGMENTER)
 
 
 def test_the_segmenter_decides_the_cuts_and_the_model_reads(mnist_test):
@@ -177,4 +179,3 @@ def test_the_detector_gives_every_model_a_second_opinion_on_no_digit(predictor, 
     _, digits = detector.read(mnist_test.images[:2000].numpy() / 255.0)
     turned = turned_digits(mnist_test.subset(slice(0, 2000)), 500, seed=3).images.numpy() / 255.0
     assert (digits > 0.5).mean() < 0.005 and (detector.read(turned)[1] > 0.5).mean() > 0.5
-

@@ -170,15 +170,20 @@ def test_a_single_digit_has_no_number(predictor):
     assert pred.digits == () and pred.number == "4" and "number" not in pred.to_json("4.png")
 
 
-def test_without_a_scorer_touching_digits_stay_together(predictor):
+def zero_seven() -> tuple[np.ndarray, np.ndarray]:
+    """A drawn 0 and 7, touching and side by side apart (dark on white)."""
     zero, seven = np.asarray(draw_digit("0", mode="L")), np.asarray(draw_digit("7", mode="L"))
     touching = np.minimum(np.pad(zero, ((0, 0), (0, 150)), constant_values=255),
                           np.pad(seven, ((0, 0), (150, 0)), constant_values=255))  # fmt: skip
+    return touching, np.concatenate([zero, seven], axis=1)
+
+
+def test_without_a_scorer_touching_digits_stay_together(predictor):
+    touching, apart = zero_seven()
     gray, alpha, _ = gray_alpha(touching)
     assert ink_labels(ink_map(gray, alpha))[1] == 1  # one stroke component: they really touch
     assert len(masks_of(touching)) == 1
     assert predictor.predict(touching).number == "07"
-    apart = np.concatenate([zero, seven], axis=1)
     assert len(masks_of(apart)) == 2 and predictor.predict(apart).number == "07"
 
 
@@ -188,11 +193,7 @@ def test_pieces_cut_from_touching_ink_are_marked(predictor):
 
     from mnist_core.predict import CUT_NO_DIGIT_ABOVE, NO_DIGIT_ABOVE
 
-    zero, seven = np.asarray(draw_digit("0", mode="L")), np.asarray(draw_digit("7", mode="L"))
-    touching = np.minimum(np.pad(zero, ((0, 0), (0, 150)), constant_values=255),
-                          np.pad(seven, ((0, 0), (150, 0)), constant_values=255))  # fmt: skip
-    cut = predictor.predict(touching)
-    apart = predictor.predict(np.concatenate([zero, seven], axis=1))
+    cut, apart = (predictor.predict(image) for image in zero_seven())
     assert [d.cut for d in cut.digits] == [True, True] and [d.cut for d in apart.digits] == [False, False]
     between = (CUT_NO_DIGIT_ABOVE + NO_DIGIT_ABOVE) / 2
     assert not cut.uncertain and replace(cut.digits[1], no_digit=between).uncertain
