@@ -257,10 +257,20 @@ class PredictorCache:
                 stamp = self._stamp(name)
                 entry = self._loaded.get(name)
                 if entry is None or (self.follow_files and entry[1] != stamp):
-                    entry = self._loaded[name] = (self._load(name), stamp)
-                    # once it is in the cache: a judge's own judges (the segmenter's detector) then find it there
-                    self._with_judges(name, entry[0])
+                    entry = self._install(name, self._load(name), stamp)
         return entry[0]
+
+    def _install(self, name: str, pred: Predictor, stamp: int | None) -> tuple[Predictor, int | None]:
+        """Put `pred` in use for `name`, with the cache's judges; a new judge judges every model's
+        predictions from now on (the file of one retrained in the app, or changed on disk)."""
+        entry = self._loaded[name] = (pred, stamp)
+        self._with_judges(name, pred)  # once it is in the cache: a judge's own judges then find it there
+        role = {SEGMENTER: "segmenter", DETECTOR: "detector"}.get(name)
+        if role is not None:
+            for other, (loaded, _) in list(self._loaded.items()):
+                if other != name:
+                    setattr(loaded, role, pred)
+        return entry
 
     def verify(self, names: list[str]) -> dict[str, str]:
         """Load (and so checksum) every model's weights now; returns the problems found."""
@@ -272,7 +282,8 @@ class PredictorCache:
         return dict(self.problems)
 
     def put(self, name: str, predictor: Predictor) -> None:
-        self._loaded[name] = (self._with_judges(name, predictor), self._stamp(name))
+        with self._lock:
+            self._install(name, predictor, self._stamp(name))
 
     def accuracy(self, name: str) -> float | None:
         """The recorded test accuracy of the weights in use (or on disk), None if there are none."""

@@ -106,6 +106,7 @@ def test_corrupt_weights_fall_back_to_the_shipped_file(weights_copy):
 
 def test_every_model_is_cut_by_the_segmenter_and_judged_by_the_detector(weights_copy):
     from mnist_core.predict import DETECTOR, SEGMENTER, PredictorCache
+    from mnist_core.weights import shipped_weights_dir
 
     lenet = Predictor.load("lenet5")
     assert lenet.segmenter.name == SEGMENTER and lenet.detector.name == DETECTOR
@@ -126,6 +127,12 @@ def test_every_model_is_cut_by_the_segmenter_and_judged_by_the_detector(weights_
     assert cache.get("lenet5").detector is cache.get("cnn_small").detector is cache.get(DETECTOR)
     assert cache.get(SEGMENTER).detector is cache.get(DETECTOR)
     assert cache.get(DETECTOR).segmenter is cache.get(SEGMENTER)
+    # a judge retrained in the app judges every model from then on
+    for judge, role in ((SEGMENTER, "segmenter"), (DETECTOR, "detector")):
+        retrained = Predictor.from_file(shipped_weights_dir() / f"{judge}.safetensors")
+        cache.put(judge, retrained)
+        assert cache.get(judge) is retrained
+        assert all(getattr(cache.get(m), role) is retrained for m in ("lenet5", "cnn", "cnn_small"))
 
 
 def test_the_segmenter_decides_the_cuts_and_the_model_reads(mnist_test):
