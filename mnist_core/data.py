@@ -170,13 +170,20 @@ FLAG_DEGREES, FLAG_FROM_STEM, FLAG_LENGTH = (20.0, 55.0), 25.0, (0.25, 0.55)
 UPRIGHT_SLANT, UPRIGHT_DEGREES = 20.0, (30.0, 55.0)
 
 
+def _ink_mask(img: np.ndarray, scale: int = 4) -> np.ndarray:
+    """An MNIST digit's ink as a mask `scale` times its size, its grey edges scaled up smoothly."""
+    from PIL import Image
+
+    h, w = img.shape
+    return np.asarray(Image.fromarray(img).resize((w * scale, h * scale), Image.Resampling.BILINEAR)) > 100
+
+
 def _variant(img: np.ndarray, label: int, rng: np.random.Generator, upright: bool = False) -> np.ndarray | None:
     from PIL import Image, ImageDraw
 
     from .preprocess import render_mnist, stroke_width
 
-    scale = 4
-    big = np.asarray(Image.fromarray(img).resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR)) > 100
+    big = _ink_mask(img)
     ys, xs = np.nonzero(big)
     if ys.size < 20:
         return None
@@ -233,15 +240,13 @@ def rendered_digits(split: Split, count: int, seed: int = 0) -> Split:
     scaled up smoothly, through the preprocessing's render_mnist. A model trained from scratch on
     rendered no-digit examples beside MNIST's own grey digits learns the rendering as "no digit",
     and then calls every real input no digit; with these, both look alike."""
-    from PIL import Image
-
     from .preprocess import render_mnist
 
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(split), min(count, len(split)), replace=False)
     images = []
     for i in idx:
-        big = np.asarray(Image.fromarray(split.images[i].numpy()).resize((112, 112), Image.Resampling.BILINEAR)) > 100
+        big = _ink_mask(split.images[i].numpy())
         images.append(torch.from_numpy((render_mnist(big)[0] * 255).astype(np.uint8)) if big.any() else split.images[i])
     if not images:
         return Split(split.images[:0], split.labels[:0])

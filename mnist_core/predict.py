@@ -43,7 +43,7 @@ class Prediction:
     box: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 in the input image's pixels
     # for a number: every digit, left to right (this prediction's own fields are the first digit's)
     digits: tuple["Prediction", ...] = ()
-    no_digit: float = 0.0  # probability that the ink is no digit at all, from models with that output
+    no_digit: float = 0.0  # probability that the ink is no digit at all (see NO_DIGIT_ABOVE)
     cut: bool = False  # cut from touching ink (see CUT_NO_DIGIT_ABOVE)
 
     @property
@@ -101,6 +101,7 @@ SEGMENTER = "cnn_segment"
 # The model whose "no digit" output is a second opinion for every model's predictions (averaged with
 # the reader's own, where it has one): trained from scratch to tell digits from what is no digit.
 DETECTOR = "cnn_no_digit"
+JUDGES = {SEGMENTER: "segmenter", DETECTOR: "detector"}  # judge -> its Predictor attribute
 
 
 class Predictor:
@@ -125,10 +126,9 @@ class Predictor:
         """The model's weights from `weights_dir`, with the segmenter's and the detector's from there
         (else the shipped ones)."""
         pred = cls.from_file(weights_path(name, weights_dir))
-        if name != SEGMENTER:
-            pred.segmenter = load_judge(SEGMENTER, weights_dir)
-        if name != DETECTOR:
-            pred.detector = load_judge(DETECTOR, weights_dir)
+        for judge, role in JUDGES.items():
+            if name != judge:
+                setattr(pred, role, load_judge(judge, weights_dir))
         return pred
 
     @classmethod
@@ -234,17 +234,14 @@ class PredictorCache:
 
     def _with_judges(self, name: str, pred: Predictor) -> Predictor:
         """Every model shares the cache's one segmenter and one detector (each loaded once, shipped
-        file as fallback)."""
-        try:
-            if pred.segmenter is None and name != SEGMENTER:
-                pred.segmenter = self.get(SEGMENTER)
-        except WeightsError:
-            pass  # without it, the model judges its own cuts
-        try:
-            if pred.detector is None and name != DETECTOR:
-                pred.detector = self.get(DETECTOR)
-        except WeightsError:
-            pass  # without it, only the model's own "no digit" output (if any) says what is no digit
+        file as fallback). Without the segmenter a model judges its own cuts; without the detector,
+        its own "no digit" output (if any) alone says what is no digit."""
+        for judge, role in JUDGES.items():
+            if name != judge and getattr(pred, role) is None:
+                try:
+                    setattr(pred, role, self.get(judge))
+                except WeightsError:
+                    pass
         return pred
 
     def get(self, name: str) -> Predictor:
@@ -265,7 +262,7 @@ class PredictorCache:
         predictions from now on (the file of one retrained in the app, or changed on disk)."""
         entry = self._loaded[name] = (pred, stamp)
         self._with_judges(name, pred)  # once it is in the cache: a judge's own judges then find it there
-        role = {SEGMENTER: "segmenter", DETECTOR: "detector"}.get(name)
+        role = JUDGES.get(name)
         if role is not None:
             for other, (loaded, _) in list(self._loaded.items()):
                 if other != name:
