@@ -94,8 +94,11 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
         scale = max(w, h) // (2 * WORK_SIDE)
         if scale >= 2:
             img.draft(img.mode, (w // scale, h // scale))
-        img = ImageOps.exif_transpose(img)
         img.load()
+        # turned as the EXIF orientation says; in place when the image is ours (a copy costs as much as
+        # the decoding when its memory is new), never the caller's image
+        turned = ImageOps.exif_transpose(img, in_place=img is not source)
+        img = turned if turned is not None else img
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InputError(f"the image data is corrupt or truncated ({exc})") from None
     # the size before drafting, turned as the picture was: digit boxes are reported in these pixels

@@ -94,6 +94,9 @@ def test_exif_orientation_honoured(tmp_path, orientation, transpose):
     stored.save(path, exif=exif, quality=92)
     assert similar(to_mnist(path), to_mnist(upright)) > 0.97
     assert similar(to_mnist(stored), to_mnist(upright)) < 0.8  # without the tag it really is turned
+    opened = Image.open(path)  # a caller's own image is turned as well, and left as it was
+    assert similar(to_mnist(opened), to_mnist(upright)) > 0.97
+    assert opened.size == stored.size and opened.getexif()[0x0112] == orientation
 
 
 def test_thin_strokes_on_big_canvas_stay_visible():
