@@ -46,6 +46,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--val-size", type=int, help="hold out this many training images and report accuracy on them")
     p.add_argument("--limit", type=int, help="train on only the first N images (a quick smoke run)")
     p.add_argument("--styles", type=float, help="add flagged 1s and crossed 7s made from this fraction of MNIST's")
+    p.add_argument("--curls", type=float, help="add 9s with a curled tail made from this fraction of MNIST's")
     p.add_argument("--upright-flags", action="store_const", const=True, help="... flagged 1s only from upright 1s, with steep flags")
     p.add_argument("--start-from", metavar="MODEL", help="start from this model's weights (in the weights folder), not from scratch")
     p.add_argument("--head-only", action="store_const", const=True, help="train only the last layer")
@@ -62,7 +63,7 @@ def train_main(argv: list[str] | None = None) -> int:
     try:
         cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
-                                    upright_flags=args.upright_flags,
+                                    curls=args.curls, upright_flags=args.upright_flags,
                                     start_from=args.start_from, head_only=args.head_only, pairs=args.pairs,
                                     fragments=args.fragments, turned=args.turned, letters=args.letters,
                                     rendered=args.rendered)  # fmt: skip

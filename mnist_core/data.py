@@ -167,7 +167,14 @@ FLAG_DEGREES, FLAG_FROM_STEM, FLAG_LENGTH = (20.0, 55.0), 25.0, (0.25, 0.55)
 # Upright flags (TrainConfig.upright_flags): only on 1s within 20 degrees of vertical, and at least 30
 # degrees below horizontal. On a slanted stem, or flatter, a flag is a 7's bar once augmentation has
 # rotated and sheared it (a fine-tuning epoch on them cost 2 of 5,000 held-out images instead of 6-7).
-UPRIGHT_SLANT, UPRIGHT_DEGREES = 20.0, (30.0, 55.0)
+# Steep, they can be long: up to 0.8 of the height, as many writers draw them (the default read 4 of
+# 7 such dev-set 1s right instead of as 7s, with no MNIST 7 more read as 1).
+UPRIGHT_SLANT, UPRIGHT_DEGREES, UPRIGHT_LENGTH = 20.0, (30.0, 55.0), (0.3, 0.8)
+
+
+# A 9's curled tail: a circle's arc of this radius (of the digit's height), from the stem's end
+# clockwise through the bottom and up the left, by these many degrees.
+CURL_RADIUS, CURL_DEGREES = (0.12, 0.25), (140.0, 200.0)
 
 
 def _ink_mask(img: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -201,11 +208,17 @@ def _variant(img: np.ndarray, label: int, rng: np.random.Generator, upright: boo
         angles = [a for a in rng.uniform(*degrees, 10) if abs(a - stem) >= FLAG_FROM_STEM]
         if not angles:
             return None
-        length = height * rng.uniform(*FLAG_LENGTH)
+        length = height * rng.uniform(*(UPRIGHT_LENGTH if upright else FLAG_LENGTH))
         end = (x0 - length * np.cos(np.deg2rad(angles[0])), top + length * np.sin(np.deg2rad(angles[0])))
         draw.line([(x0, top), end], fill=255, width=width)
         for x, y in ((x0, top), end):  # round pen ends
             draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=255)
+    elif label == 9:  # the stem's end curled to the left, as a "g" is written
+        bottom = ys.max()
+        x = float(xs[ys >= bottom - 2].mean())
+        r = height * rng.uniform(*CURL_RADIUS)
+        y = bottom - r * rng.uniform(0.3, 0.8)  # the curl starts a little above the stem's end
+        draw.arc((x - 2 * r, y - r, x, y + r), 0, rng.uniform(*CURL_DEGREES), fill=255, width=width)
     else:  # a crossbar through the middle of the 7's stem
         y = ys.min() + height * rng.uniform(0.45, 0.62)
         row = xs[np.abs(ys - y) < 2]
@@ -218,12 +231,13 @@ def _variant(img: np.ndarray, label: int, rng: np.random.Generator, upright: boo
     return (out * 255).astype(np.uint8)
 
 
-def style_variants(split: Split, fraction: float = 0.3, seed: int = 0, upright: bool = False) -> Split:
-    """Extra training digits: flagged 1s and crossed 7s made from a `fraction` of MNIST's 1s and 7s
-    (with `upright`, flagged 1s only from upright 1s, with steep flags)."""
+def style_variants(split: Split, fraction: float = 0.3, seed: int = 0, upright: bool = False,
+                   digits: tuple[int, ...] = (1, 7)) -> Split:
+    """Extra training digits made from a `fraction` of MNIST's: flagged 1s, crossed 7s and 9s with a
+    curled tail, of the given `digits` (with `upright`, flagged 1s only from upright 1s, with steep flags)."""
     rng = np.random.default_rng(seed)
     images, labels = [], []
-    for label in (1, 7):
+    for label in digits:
         idx = torch.nonzero(split.labels == label).flatten().numpy()
         for i in rng.choice(idx, int(len(idx) * fraction), replace=False):
             v = _variant(split.images[i].numpy(), label, rng, upright)

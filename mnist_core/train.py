@@ -39,6 +39,7 @@ class TrainConfig:
     warmup: float = 0.15  # fraction of all steps spent warming up
     augment: bool = False
     styles: float = 0.0  # add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s
+    curls: float = 0.0  # add 9s with a curled tail made from this fraction of MNIST's 9s
     upright_flags: bool = False  # ... flagged 1s only from upright 1s, with steep flags (data.UPRIGHT_SLANT)
     start_from: str = ""  # start from this registered model's weights (in the weights folder), not from scratch
     head_only: bool = False  # train only the last layer: the rest stays as it is, batch-norm statistics included
@@ -69,9 +70,9 @@ class TrainConfig:
             get_spec(self.start_from)  # an unknown model is a ValueError naming the known ones
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        fractions = (self.styles, self.pairs, self.fragments, self.turned, self.letters, self.rendered)
+        fractions = (self.styles, self.curls, self.pairs, self.fragments, self.turned, self.letters, self.rendered)
         if not all(0 <= v <= 1 for v in fractions):
-            raise ValueError("styles, pairs, fragments, turned, letters and rendered are fractions in [0, 1]")
+            raise ValueError("styles, curls, pairs, fragments, turned, letters and rendered are fractions in [0, 1]")
         if not 0 <= self.label_smoothing < 1 or not 0 <= self.warmup < 1 or self.weight_decay < 0:
             raise ValueError("label_smoothing and warmup must be in [0, 1), weight_decay >= 0")
 
@@ -250,6 +251,8 @@ def train(
     if config.rendered:  # before the other extras, which are then made from these digits too
         train_split = train_split.plus(rendered_digits(train_split, int(len(train_split) * config.rendered), config.seed))
     extras = [style_variants(train_split, config.styles, config.seed, config.upright_flags)] if config.styles else []
+    if config.curls:
+        extras.append(style_variants(train_split, config.curls, config.seed, digits=(9,)))
     if config.pairs:
         extras.append(touching_pairs(train_split, int(len(train_split) * config.pairs), config.seed))
     if config.fragments:

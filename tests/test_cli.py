@@ -86,11 +86,11 @@ def test_train_from_weights_that_do_not_fit_is_clear(tmp_path, data_root):
 def test_train_records_its_recipe(tmp_path, data_root):
     out = tmp_path / "elastic.safetensors"
     res = run("mnist-train", "--model", "cnn_small", "--limit", "500", "--batch-size", "50", "--elastic", "1.5",
-              "--styles", "0.5", "--upright-flags", "--turned", "0.1", "--letters", "0.05", "--rendered", "0.2",
+              "--styles", "0.5", "--curls", "0.3", "--upright-flags", "--turned", "0.1", "--letters", "0.05", "--rendered", "0.2",
               "--data-root", str(data_root), "--out", str(out))  # fmt: skip
     assert res.returncode == 0, res.stderr
     info = load_weights(out)[1]
     config = info.train_config
     assert config["augmentation"]["elastic_px"] == 1.5 and config["styles"] == 0.5 and info.epochs == config["epochs"]
     assert config["upright_flags"] is True and config["turned"] == 0.1 and config["letters"] == 0.05
-    assert config["rendered"] == 0.2
+    assert config["rendered"] == 0.2 and config["curls"] == 0.3

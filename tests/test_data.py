@@ -89,6 +89,17 @@ def test_style_variants_are_flagged_ones_and_crossed_sevens(mnist_test):
     assert top_width(bare) + 1 < top_width(v.images[v.labels == 1]) < 0.6 * top_width(sevens)
 
 
+def test_curled_nines_have_ink_low_on_the_left(mnist_test):
+    from mnist_core.data import style_variants
+
+    v = style_variants(mnist_test.subset(slice(0, 1000)), fraction=0.5, seed=0, digits=(9,))
+    nines = mnist_test.images[:1000][mnist_test.labels[:1000] == 9]
+    assert set(v.labels.tolist()) == {9} and len(v) == len(nines) // 2
+    # a 9's stem ends low in the middle; the curl turns it to the left, where a plain 9 has no ink
+    low_left = (slice(19, 25), slice(4, 12))
+    assert v.images.float().mean(0)[low_left].mean() > nines.float().mean(0)[low_left].mean() + 10
+
+
 def test_touching_pairs_are_two_digits_wide_and_not_a_digit(mnist_test):
     from mnist_core.data import NOT_A_DIGIT, touching_pairs
 
