@@ -167,8 +167,8 @@ FLAG_DEGREES, FLAG_FROM_STEM, FLAG_LENGTH = (20.0, 55.0), 25.0, (0.25, 0.55)
 # Upright flags (TrainConfig.upright_flags): only on 1s within 20 degrees of vertical, and at least 30
 # degrees below horizontal. On a slanted stem, or flatter, a flag is a 7's bar once augmentation has
 # rotated and sheared it (a fine-tuning epoch on them cost 2 of 5,000 held-out images instead of 6-7).
-# Steep, they can be long: up to 0.8 of the height, as many writers draw them (the default read 4 of
-# 7 such dev-set 1s right instead of as 7s, with no MNIST 7 more read as 1).
+# Steep, they can be long: up to 0.8 of the height, as many writers draw them (with them, the default
+# read 3 of the 7 dev-set 1s it read as 7s right, and no MNIST test 7 more as a 1).
 UPRIGHT_SLANT, UPRIGHT_DEGREES, UPRIGHT_LENGTH = 20.0, (30.0, 55.0), (0.3, 0.8)
 
 
