@@ -73,7 +73,7 @@ def load_mnist(root: str | os.PathLike | None = None, train: bool = True, downlo
 def train_val_split(split: Split, val_size: int, seed: int = 0) -> tuple[Split, Split]:
     """A fixed random hold-out from the training set, for choosing recipes without the test set."""
     if val_size <= 0:
-        return split, Split(split.images[:0], split.labels[:0])
+        return split, split.subset(slice(0, 0))
     perm = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
     return split.subset(perm[val_size:]), split.subset(perm[:val_size])
 
@@ -245,7 +245,7 @@ def style_variants(split: Split, fraction: float = 0.3, seed: int = 0, upright: 
                 images.append(torch.from_numpy(v))
                 labels.append(label)
     if not images:
-        return Split(split.images[:0], split.labels[:0])
+        return split.subset(slice(0, 0))
     return Split(torch.stack(images), torch.tensor(labels, dtype=torch.long))
 
 
@@ -263,7 +263,7 @@ def rendered_digits(split: Split, count: int, seed: int = 0) -> Split:
         big = _ink_mask(split.images[i].numpy())
         images.append(torch.from_numpy((render_mnist(big)[0] * 255).astype(np.uint8)) if big.any() else split.images[i])
     if not images:
-        return Split(split.images[:0], split.labels[:0])
+        return split.subset(slice(0, 0))
     return Split(torch.stack(images), split.labels[torch.from_numpy(idx)])
 
 
