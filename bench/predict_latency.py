@@ -2,10 +2,11 @@
 
 Inputs: an 800x800 RGBA sketchpad PNG (strokes only in alpha), the same sketch as the RGBA array
 Gradio hands the app's handler (decoded already), a 1600x1200 JPEG photo and a 4000x3000 JPEG
-photo (made from a development-set photo). The model stage includes the detector's second opinion
-on "no digit" (predict.DETECTOR), as every prediction asks it. Prints median and p99 per stage and
-end to end, then batch throughput of the model alone, and as a baseline in the same run the seed
-tutorials' pipeline (decode, grey, resize to 28x28) with the same model.
+photo (made from a development-set photo). The model stage includes the "no digit" judgement as
+predictions make it (Predictor.no_digit: the detector, predict.DETECTOR, asked where its opinion can
+change the answer). Prints median and p99 per stage and end to end, then batch throughput of the
+model alone, and as a baseline in the same run the seed tutorials' pipeline (decode, grey, resize
+to 28x28) with the same model.
 
     python bench/predict_latency.py [--model cnn] [--repeats 200]
 Targets (issue 4): sketchpad median end to end <= 5 ms; a 4000x3000 photo under 100 ms.
@@ -64,9 +65,8 @@ def measure(predictor: Predictor, data: bytes | np.ndarray, repeats: int) -> dic
         t1 = time.perf_counter()
         x = to_mnist(img)
         t2 = time.perf_counter()
-        predictor.probabilities(x[None])
-        if predictor.detector is not None:  # the second opinion on "no digit", as predictions ask it
-            predictor.detector.read(x[None])
+        _, own = predictor.read(x[None])  # and "no digit" as predictions judge it (the detector where needed)
+        predictor.no_digit([x], [None if own is None else own[0]], [False])
         t3 = time.perf_counter()
         out["decode"].append(t1 - t0)
         out["preprocess"].append(t2 - t1)

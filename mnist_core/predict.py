@@ -32,6 +32,19 @@ NO_DIGIT_ABOVE = 0.8
 CUT_NO_DIGIT_ABOVE = 0.6
 
 
+def no_digit_bar(cut: bool) -> float:
+    """The "no digit" probability above which a digit's answer is "not sure"."""
+    return CUT_NO_DIGIT_ABOVE if cut else NO_DIGIT_ABOVE
+
+
+def needs_second_opinion(own: float | None, cut: bool) -> bool:
+    """Whether the detector's opinion can change the answer: always for a model without a "no digit"
+    output of its own (`own` None); else only when the mean of the two can pass the bar, which needs
+    `own` over 2 * bar - 1 (the detector's at most 1). Below that, the model's own output answers
+    alone: the same decision, and the detector's time saved on nearly every digit."""
+    return own is None or own > 2 * no_digit_bar(cut) - 1
+
+
 @dataclass(frozen=True)
 class Prediction:
     digit: int
@@ -43,7 +56,9 @@ class Prediction:
     box: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 in the input image's pixels
     # for a number: every digit, left to right (this prediction's own fields are the first digit's)
     digits: tuple["Prediction", ...] = ()
-    no_digit: float = 0.0  # probability that the ink is no digit at all (see NO_DIGIT_ABOVE)
+    # probability that the ink is no digit at all (see NO_DIGIT_ABOVE): the mean of the model's own
+    # opinion and the detector's, or either alone (see needs_second_opinion)
+    no_digit: float = 0.0
     cut: bool = False  # cut from touching ink (see CUT_NO_DIGIT_ABOVE)
 
     @property
@@ -52,8 +67,7 @@ class Prediction:
         any of its digits is)."""
         if self.digits:
             return any(d.uncertain for d in self.digits)
-        bar = CUT_NO_DIGIT_ABOVE if self.cut else NO_DIGIT_ABOVE
-        return self.confidence < UNCERTAIN_BELOW or not self.plausible or self.no_digit > bar
+        return self.confidence < UNCERTAIN_BELOW or not self.plausible or self.no_digit > no_digit_bar(self.cut)
 
     @property
     def number(self) -> str:
@@ -148,6 +162,17 @@ class Predictor:
         """(B, 28, 28) [0, 1] MNIST-format images -> (B, 10) softmax probabilities."""
         return self.read(images)[0]
 
+    def no_digit(self, images: list[np.ndarray], own: list[float | None], cut: list[bool]) -> list[float]:
+        """The probability that each (28, 28) image is no digit, given the model's own opinions (None
+        for a model without that output): the mean of its own and the detector's, the detector being
+        asked only where its opinion can change the answer (needs_second_opinion)."""
+        ask = [i for i, (o, c) in enumerate(zip(own, cut)) if needs_second_opinion(o, c)]
+        seconds = {}
+        if self.detector is not None and ask:
+            seconds = dict(zip(ask, self.detector.read(np.stack([images[i] for i in ask]))[1]))
+        given = [[v for v in (o, seconds.get(i)) if v is not None] for i, o in enumerate(own)]
+        return [float(np.mean(g)) if g else 0.0 for g in given]
+
     def predict(self, source: ImageSource) -> Prediction:
         """Raises InputError for an unreadable image or one without ink."""
         return self.predict_many([source])[0]  # type: ignore[return-value]
@@ -166,25 +191,24 @@ class Predictor:
                 read.append(exc)
         if judge is not self or self.has_no_digit:  # the cuts are decided; this model reads the digits
             read = [r if isinstance(r, InputError) else [replace(d, probabilities=None) for d in r] for r in read]
-        todo = [d.image for r in read if not isinstance(r, InputError) for d in r if d.probabilities is None]
-        probs, no_digit = self.read(np.stack(todo)) if todo else (np.zeros((0, 10)), None)
-        answers = iter(zip(probs, no_digit if no_digit is not None else np.zeros(len(probs))))
-        every = [d.image for r in read if not isinstance(r, InputError) for d in r]
-        seconds = iter(self.detector.read(np.stack(every))[1] if self.detector is not None and every else [])
+        every = [d for r in read if not isinstance(r, InputError) for d in r]
+        todo = [d.image for d in every if d.probabilities is None]
+        probs, own = self.read(np.stack(todo)) if todo else (np.zeros((0, 10)), None)
+        answers = iter(zip(probs, own if own is not None else [None] * len(probs)))
+        # each digit's probabilities and own "no digit" opinion (None for a model without that output)
+        opinions = [(d.probabilities, None) if d.probabilities is not None else next(answers) for d in every]
+        no_digit = self.no_digit([d.image for d in every], [o for _, o in opinions], [d.cut for d in every])
+        digits = []
+        for d, (p, _), nd in zip(every, opinions, no_digit):
+            k = int(p.argmax())
+            digits.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box, no_digit=nd, cut=d.cut))
+        ordered = iter(digits)
         out: list[Prediction | InputError] = []
         for r in read:
             if isinstance(r, InputError):
                 out.append(r)
                 continue
-            each = []
-            for d in r:
-                p, no_digit_p = (d.probabilities, 0.0) if d.probabilities is not None else next(answers)
-                second = next(seconds, None)
-                if second is not None:  # the mean of the two opinions (the detector's alone for a model without one)
-                    no_digit_p = (no_digit_p + second) / 2 if self.has_no_digit else second
-                k = int(p.argmax())
-                each.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box,
-                                       no_digit=float(no_digit_p), cut=d.cut))  # fmt: skip
+            each = [next(ordered) for _ in r]
             out.append(replace(each[0], digits=tuple(each)) if len(each) > 1 else each[0])
         return out
 

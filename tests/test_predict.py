@@ -169,20 +169,42 @@ def test_the_default_tells_turned_digits_from_digits(predictor, mnist_test):
     assert replace(seven, no_digit=NO_DIGIT_ABOVE + 0.01).uncertain
 
 
-def test_the_detector_gives_every_model_a_second_opinion_on_no_digit(predictor, mnist_test):
-    """The "no digit" probability is the mean of the model's own output and the detector's, or the
-    detector's alone for a model without one; the detector calls turned digits no digit, and MNIST's
-    digits digits."""
+def test_the_detector_gives_every_model_a_second_opinion_on_no_digit(mnist_test):
+    """For a model without a "no digit" output, the detector's opinion alone (the mean with the
+    model's own: the next test); the detector calls turned digits no digit, and MNIST's digits digits."""
     from mnist_core.data import turned_digits
     from mnist_core.predict import DETECTOR
 
-    detector = predictor.detector
-    assert detector is not None and detector.name == DETECTOR and detector.has_no_digit
-    seven = predictor.predict(draw_digit("7"))
-    own, second = predictor.read(seven.image[None])[1][0], detector.read(seven.image[None])[1][0]
-    assert seven.no_digit == pytest.approx((own + second) / 2, abs=1e-6) and not seven.uncertain
     plain = Predictor.load("mlp_128")
-    assert not plain.has_no_digit and plain.predict(draw_digit("7")).no_digit == pytest.approx(second, abs=1e-6)
+    detector = plain.detector
+    assert detector is not None and detector.name == DETECTOR and detector.has_no_digit and not plain.has_no_digit
+    seven = plain.predict(draw_digit("7"))
+    assert seven.no_digit == pytest.approx(detector.read(seven.image[None])[1][0], abs=1e-6) and not seven.uncertain
     _, digits = detector.read(mnist_test.images[:2000].numpy() / 255.0)
     turned = turned_digits(mnist_test.subset(slice(0, 2000)), 500, seed=3).images.numpy() / 255.0
     assert (digits > 0.5).mean() < 0.005 and (detector.read(turned)[1] > 0.5).mean() > 0.5
+
+
+def test_the_detector_is_asked_only_where_it_can_change_the_answer(predictor, mnist_test, monkeypatch):
+    """A cascade: where the model's own "no digit" output is too low for the mean of the two to pass
+    the bar, the detector is not asked, and every answer is the same as with it always asked."""
+    from mnist_core.data import turned_digits
+    from mnist_core.predict import needs_second_opinion, no_digit_bar
+
+    detector = predictor.detector
+    images = np.concatenate([mnist_test.images[:1000].numpy() / 255.0,
+                             turned_digits(mnist_test.subset(slice(1000, 2000)), 1000, seed=3).images.numpy() / 255.0])
+    _, own = predictor.read(images)
+    second = detector.read(images)[1]
+    asked = []
+    monkeypatch.setattr(detector, "read", lambda x: (asked.append(len(x)), Predictor.read(detector, x))[1])
+    for cut in (False, True):
+        bar = no_digit_bar(cut)
+        cascade = np.array(predictor.no_digit(list(images), list(own), [cut] * len(images)))
+        assert np.array_equal(cascade > bar, (own + second) / 2 > bar)  # the same answers
+        mean = np.array([needs_second_opinion(o, cut) for o in own])
+        assert np.allclose(cascade[mean], ((own + second) / 2)[mean], atol=1e-6) and np.allclose(cascade[~mean], own[~mean])
+        assert asked.pop() == mean.sum()
+    # the detector read at most a tenth of MNIST's digits, and most turned ones
+    assert not [needs_second_opinion(o, False) for o in own[:1000]].count(True) > 100
+    assert [needs_second_opinion(o, False) for o in own[1000:]].count(True) > 500
