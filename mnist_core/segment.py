@@ -79,14 +79,22 @@ def otsu_threshold(values: np.ndarray) -> float:
 
 def percentile(values: np.ndarray, q: float) -> float:
     """np.percentile(values, q) (its default, linear method, the same float) without its overhead:
-    4x faster on the 18,000 samples of a drawing."""
+    4x faster on the 18,000 samples of a drawing, and 10x more where most values are 0 or less (a
+    drawing's background): a high percentile is then found among the positive values alone."""
     flat = values.ravel()
     index = q / 100 * (flat.size - 1)
     lo = int(index)
     if lo + 1 >= flat.size:
         return float(flat.max())
-    part = np.partition(flat, [lo, lo + 1])
-    a, b, t = part[lo], part[lo + 1], index - lo
+    positive = flat > 0
+    below = flat.size - np.count_nonzero(positive)  # values of 0 or less: they sort first
+    if lo >= below > flat.size // 2:
+        part = np.partition(flat[positive], [lo - below, lo + 1 - below])
+        a, b = part[lo - below], part[lo + 1 - below]
+    else:
+        part = np.partition(flat, [lo, lo + 1])
+        a, b = part[lo], part[lo + 1]
+    t = index - lo
     return float(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t)  # numpy's lerp, either side
 
 
@@ -143,7 +151,8 @@ def components(labels: np.ndarray, n: int, ink: np.ndarray) -> list[Component]:
     areas = np.bincount(flat, minlength=n + 1)[1:]
     masses = np.bincount(flat, weights=ink[box].ravel()[idx], minlength=n + 1)[1:]
     h, w = labels.shape
-    slices = ndimage.find_objects(cropped)
+    # one component (most drawings of one digit) fills the crop: find_objects would cost a third of this
+    slices = [(slice(0, cropped.shape[0]), slice(0, cropped.shape[1]))] if n == 1 else ndimage.find_objects(cropped)
     top, left = box[0].start, box[1].start
     out = []
     for i in np.nonzero(areas >= MIN_PIECE * areas.max())[0]:  # a photo's noise can make hundreds of specks

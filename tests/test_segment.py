@@ -218,8 +218,10 @@ def test_a_digit_in_two_pieces_side_by_side_is_joined(predictor, mnist_test):
 
 def test_percentile_is_numpys():
     rng = np.random.default_rng(0)
-    for n in (1, 2, 1001, 18_000):
-        values = (rng.random(n) ** rng.uniform(0.2, 5)).astype(np.float32)
-        values[rng.random(n) < 0.9] = 0  # mostly empty, as a drawing's ink
-        for q in (0, 50, 99.9, 100):
-            assert percentile(values, q) == float(np.percentile(values, q))
+    for n in (1, 2, 1001, 18_000, 40_000):
+        for empty in (0.3, 0.9, 0.999):  # mostly empty, as a drawing's ink, or not
+            values = (rng.random(n) ** rng.uniform(0.2, 5)).astype(np.float32)
+            values[rng.random(n) < empty] = 0
+            values[rng.random(n) < 0.01] *= -1  # and a few below 0, which sort before the zeros
+            for q in (0, 50, 99, 99.9, 100):
+                assert percentile(values, q) == float(np.percentile(values, q))
