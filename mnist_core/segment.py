@@ -98,6 +98,9 @@ def percentile(values: np.ndarray, q: float) -> float:
     return float(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t)  # numpy's lerp, either side
 
 
+EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
+
+
 def ink_labels(ink: np.ndarray, margin: int = 0) -> tuple[np.ndarray, int]:
     """Ink components by hysteresis: pixels above a robust threshold, plus the fainter pixels connected
     to them (thin or light strokes would otherwise break a digit into pieces). Returns an 8-connected
@@ -110,13 +113,15 @@ def ink_labels(ink: np.ndarray, margin: int = 0) -> tuple[np.ndarray, int]:
     peak = percentile(sample, 99.9) if own.size > 1000 else float(own.max())
     if peak < MIN_CONTRAST:
         raise NoInkError("no ink found: the image is blank or has too little contrast")
-    bg = sample[sample < 0.5 * peak]
+    low = sample < 0.5 * peak
     # Otsu, but never below the noise floor of a background that is mostly texture (median + 6 robust
     # sigmas). A drawing's background is mostly exact zeros; a scan's paper is exact zeros beside
     # strokes with grey enlarged edges (optdigits: at most 69% of its background is not zero, against
     # over 90% for noise), and a floor there would cut its strokes thin
     noise = 0.0
-    if bg.size and np.count_nonzero(bg) >= 0.75 * bg.size:
+    background = np.count_nonzero(low)
+    if background and np.count_nonzero(low & (sample != 0)) >= 0.75 * background:
+        bg = sample[low]
         med = float(np.median(bg))
         noise = med + 6 * 1.4826 * float(np.median(np.abs(bg - med)))
     inked = own[own > 0.02]
@@ -127,7 +132,7 @@ def ink_labels(ink: np.ndarray, margin: int = 0) -> tuple[np.ndarray, int]:
     box = bounding_box(weak)  # labelling only the inked part is exact, and much cheaper for a drawing
     if box is None:
         return np.zeros(ink.shape, np.int32), 0
-    labels, n = ndimage.label(weak[box], structure=np.ones((3, 3), bool))
+    labels, n = ndimage.label(weak[box], structure=EIGHT_NEIGHBOURS)
     keep = np.zeros(n + 1, np.int32)
     seeds = np.nonzero(np.bincount(labels[strong[box]], minlength=n + 1)[1:])[0] + 1
     keep[seeds] = np.arange(1, seeds.size + 1)
