@@ -98,7 +98,8 @@ class Prediction:
 
 def fuse_batch_norm(model: nn.Module) -> nn.Module:
     """An inference copy of `model` with each batch norm that directly follows a convolution folded
-    into that convolution's weights (same outputs in eval mode, about 15% faster for the cnn)."""
+    into that convolution's weights (same outputs in eval mode, about 15% faster for the cnn), and
+    without the layers that do nothing in eval mode (dropout; 3% of the cnn's time on one image)."""
     model = copy.deepcopy(model).eval()
     for seq in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
         mods = list(seq)
@@ -106,6 +107,9 @@ def fuse_batch_norm(model: nn.Module) -> nn.Module:
             if isinstance(mods[i], nn.Conv2d) and isinstance(mods[i + 1], nn.BatchNorm2d):
                 seq[i] = fuse_conv_bn_eval(mods[i], mods[i + 1])
                 seq[i + 1] = nn.Identity()
+        for i in reversed(range(len(seq))):
+            if isinstance(seq[i], (nn.Identity, nn.Dropout)):
+                del seq[i]
     return model
 
 
