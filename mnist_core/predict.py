@@ -117,7 +117,8 @@ def fuse_batch_norm(model: nn.Module) -> nn.Module:
 # predictions: trained to read pairs and parts of digits unsure, it cuts better than any reader.
 SEGMENTER = "cnn_segment"
 # The model whose "no digit" output is a second opinion for every model's predictions (averaged with
-# the reader's own, where it has one): trained from scratch to tell digits from what is no digit.
+# the reader's own, where it has one, and then asked only where it can change the answer:
+# needs_second_opinion): trained from scratch to tell digits from what is no digit.
 DETECTOR = "cnn_no_digit"
 JUDGES = {SEGMENTER: "segmenter", DETECTOR: "detector"}  # judge -> its Predictor attribute
 
