@@ -202,9 +202,9 @@ class Predictor:
         answers = iter(zip(probs, own if own is not None else [None] * len(probs)))
         # each digit's probabilities and own "no digit" opinion (None for a model without that output)
         opinions = [(d.probabilities, None) if d.probabilities is not None else next(answers) for d in every]
-        no_digit = self.no_digit([d.image for d in every], [o for _, o in opinions], [d.cut for d in every])
+        judged = self.no_digit([d.image for d in every], [o for _, o in opinions], [d.cut for d in every])
         digits = []
-        for d, (p, _), nd in zip(every, opinions, no_digit):
+        for d, (p, _), nd in zip(every, opinions, judged):
             k = int(p.argmax())
             digits.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box, no_digit=nd, cut=d.cut))
         ordered = iter(digits)
