@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from .data import DatasetNotFoundError, load_mnist, train_val_split
 from .models import DEFAULT_MODEL, count_parameters, get_spec, list_models
+from .paths import HOME_ENV
 from .predict import Predictor
 from .preprocess import InputError
 from .train import Progress, TrainConfig, TrainingCancelled, evaluate, train
@@ -25,7 +27,17 @@ def _model_arg(value: str) -> str:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights-dir", help="folder of weights files (default: $MNIST_WEIGHTS, else the shipped weights/)")
+    p.add_argument("--weights-dir", help="folder of weights files to read and write (default: $MNIST_WEIGHTS, "
+                   "else your retrained weights in the data folder, falling back to the shipped ones)")  # fmt: skip
+    p.add_argument("--home", help=f"the data folder for what the program writes (default: ${HOME_ENV}, "
+                   "else the platform's user data folder)")  # fmt: skip
+
+
+def _parse(p: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    args = p.parse_args(argv)
+    if args.home:  # through the environment, so worker processes and every default see the same folder
+        os.environ[HOME_ENV] = str(Path(args.home).expanduser().resolve())
+    return args
 
 
 def _fail(msg: str, code: int = 2) -> int:
@@ -57,9 +69,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--rendered", type=float, help="first add this fraction of the digits again, drawn as inputs are (their ink mask rendered)")
     p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
     p.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA, else ~/.cache/mnist-canvas)")
-    p.add_argument("--out", help="weights file to write (default: <weights-dir>/<model>.safetensors)")
+    p.add_argument("--out", help="weights file to write (default: <model>.safetensors in --weights-dir, else in the data folder)")
     _common(p)
-    args = p.parse_args(argv)
+    args = _parse(p, argv)
     try:
         cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
@@ -123,7 +135,7 @@ def eval_main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON object per model")
     p.add_argument("--markdown", action="store_true", help="a table for the README (accuracy, size, training time)")
     _common(p)
-    args = p.parse_args(argv)
+    args = _parse(p, argv)
     names = list_models() if args.all else [args.model or DEFAULT_MODEL]
     if args.markdown:
         print("| model | architecture | parameters | MNIST test accuracy | epochs | training time |")
@@ -163,7 +175,7 @@ def predict_main(argv: list[str] | None = None) -> int:
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--json", action="store_true", help="one JSON object per input line, in input order")
     _common(p)
-    args = p.parse_args(argv)
+    args = _parse(p, argv)
     if not 1 <= args.top_k <= 10:
         return _fail("--top-k must be between 1 and 10")
     try:

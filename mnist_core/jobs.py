@@ -22,7 +22,7 @@ import torch
 from .data import Split, load_mnist
 from .predict import Predictor
 from .train import Progress, TrainConfig, TrainingCancelled, predictions, train
-from .weights import install_weights, save_weights, weights_path
+from .weights import explicit_weights_dir, install_weights, previous_path, save_weights, weights_path
 from .weights import restore_previous as restore_previous_file
 
 
@@ -175,10 +175,15 @@ class RetrainJobs:
             if self._state.running and self._state.model == model:
                 raise JobBusyError(f"{model} is being retrained; restore it when the job ends")
             path = weights_path(model, self.weights_dir)
-            info = restore_previous_file(path)
+            if not previous_path(path).exists() and path.exists() and explicit_weights_dir(self.weights_dir) is None:
+                path.unlink()  # the first retrain kept had the shipped weights before it
+                message = f"{model} uses its shipped weights again"
+            else:
+                info = restore_previous_file(path)
+                message = f"restored the previous weights of {model} ({info.test_accuracy:.2%}, {info.date})"
             if self.on_finished is not None:
-                self.on_finished(model, Predictor.from_file(path))
-            return f"restored the previous weights of {model} ({info.test_accuracy:.2%}, {info.date})"
+                self.on_finished(model, Predictor.load(model, self.weights_dir))
+            return message
 
 
 def candidate_path(model: str, weights_dir: Path | str | None = None) -> Path:

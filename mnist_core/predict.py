@@ -15,7 +15,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .models import DEFAULT_MODEL, get_spec, split_outputs
 from .preprocess import Digit, ImageSource, InputError, analyze, normalize
-from .weights import SUFFIX, WeightsError, WeightsInfo, load_weights, read_info, shipped_weights_dir, weights_path
+from .weights import WeightsError, WeightsInfo, load_named, load_weights, read_info, shipped_path, weights_path, weights_sources
 
 # Below even odds for the top digit the answer is "not sure" rather than a digit. (Label smoothing
 # keeps confident answers near 0.9; at 0.5, 0.6% of the correct dev-set answers are held back.)
@@ -142,9 +142,10 @@ class Predictor:
 
     @classmethod
     def load(cls, name: str = DEFAULT_MODEL, weights_dir: str | os.PathLike | None = None) -> "Predictor":
-        """The model's weights from `weights_dir`, with the segmenter's and the detector's from there
-        (else the shipped ones)."""
-        pred = cls.from_file(weights_path(name, weights_dir))
+        """The model's weights (weights.load_named: `weights_dir` if given, else the user's retrained
+        ones, else the shipped ones), with the segmenter's and the detector's found the same way."""
+        model, info, _ = load_named(name, weights_dir)
+        pred = cls(model, info.model, info)
         for judge, role in JUDGES.items():
             if name != judge:
                 setattr(pred, role, load_judge(judge, weights_dir))
@@ -219,9 +220,9 @@ class Predictor:
 
 
 def load_judge(name: str, weights_dir: str | os.PathLike | None = None) -> Predictor | None:
-    """A judge of every model's predictions (SEGMENTER, DETECTOR) from `weights_dir`, else the
-    shipped file; None when neither loads."""
-    for path in (weights_path(name, weights_dir), shipped_weights_dir() / f"{name}{SUFFIX}"):
+    """A judge of every model's predictions (SEGMENTER, DETECTOR) from where load_named finds it,
+    else the shipped file; None when neither loads."""
+    for path in dict.fromkeys([*weights_sources(name, weights_dir), shipped_path(name)]):
         try:
             return Predictor.from_file(path)
         except WeightsError:
@@ -245,21 +246,22 @@ class PredictorCache:
         self._lock = threading.RLock()  # loading a model loads its judges through get()
 
     def _stamp(self, name: str) -> int | None:
+        """The written file's change time (None while there is none): a retrain kept elsewhere shows here."""
         try:
             return os.stat(weights_path(name, self.weights_dir)).st_mtime_ns
         except OSError:
             return None
 
     def _load(self, name: str) -> Predictor:
+        path = weights_sources(name, self.weights_dir)[0]
         try:
-            pred = Predictor.from_file(weights_path(name, self.weights_dir))
+            return Predictor.from_file(path)
         except WeightsError as exc:
-            shipped = shipped_weights_dir() / f"{name}{SUFFIX}"
-            if weights_path(name, self.weights_dir).resolve() == shipped.resolve():
+            if path.resolve() == shipped_path(name).resolve():
                 raise
-            pred = Predictor.from_file(shipped)  # a corrupt retrained file must not take the model down
+            pred = Predictor.from_file(shipped_path(name))  # a corrupt retrained file must not take the model down
             self.problems[name] = f"{exc}; using the shipped weights instead"
-        return pred
+            return pred
 
     def _with_judges(self, name: str, pred: Predictor) -> Predictor:
         """Every model shares the cache's one segmenter and one detector (each loaded once, shipped
@@ -317,6 +319,6 @@ class PredictorCache:
         if entry is not None and entry[0].info is not None:
             return entry[0].info.test_accuracy
         try:
-            return read_info(weights_path(name, self.weights_dir)).test_accuracy
+            return read_info(weights_sources(name, self.weights_dir)[0]).test_accuracy
         except WeightsError:
             return None

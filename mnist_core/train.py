@@ -23,7 +23,7 @@ from .data import (AugmentConfig, Split, augment, digit_fragments, letters, rend
                    touching_pairs, turned_digits)
 from .models import create_model, get_spec, split_outputs
 from .preprocess import normalize
-from .weights import WeightsError, load_weights, weights_path
+from .weights import WeightsError, load_named
 
 OPTIMIZERS = ("sgd", "adamw", "adadelta")
 
@@ -197,13 +197,13 @@ def one_cycle(step: int, total: int, warmup: float) -> float:
 
 
 def initial_model(name: str, config: TrainConfig, weights_dir: str | os.PathLike | None = None) -> nn.Module:
-    """A fresh registered model, or with config.start_from, one holding that model's weights (from
-    `weights_dir`, else $MNIST_WEIGHTS, else the shipped ones). A last layer with more outputs than
+    """A fresh registered model, or with config.start_from, one holding that model's weights (found
+    as weights.load_named finds them). A last layer with more outputs than
     the start's takes the start's for its first ones; the rest begin fresh. Raises WeightsError when
     the weights are missing, corrupt or do not fit `name`'s architecture."""
     model = create_model(name)
     if config.start_from:
-        start, _ = load_weights(weights_path(config.start_from, weights_dir))
+        start, _, _ = load_named(config.start_from, weights_dir)
         state = start.state_dict()
         for key, own in model.state_dict().items():  # more rows than the start's: theirs, then own fresh ones
             theirs = state.get(key)

@@ -3,6 +3,10 @@
 One file per registered model, `<weights_dir>/<model>.safetensors`. The metadata names the
 architecture, so a file rebuilds its model through the registry, and carries the test accuracy,
 epochs, date, training config and a SHA-256 of the tensors, checked on every load.
+
+A model's weights are read from an explicit folder (or $MNIST_WEIGHTS) if one is given, else from
+the user's retrained weights if they load, else from the shipped ones; they are written to the
+explicit folder, else to the user's data folder, never to the shipped ones.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ from safetensors.torch import load_file, save_file, safe_open
 from torch import nn
 
 from .models import create_model, get_spec
+from .paths import shipped_weights_dir, user_weights_dir
 
 WEIGHTS_ENV = "MNIST_WEIGHTS"
 SUFFIX = ".safetensors"
@@ -32,21 +38,49 @@ class WeightsError(RuntimeError):
     """A weights file is missing, corrupt, or does not match its model."""
 
 
-def shipped_weights_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "weights"
-
-
-def resolve_weights_dir(path: str | os.PathLike | None = None) -> Path:
-    """An explicit folder, else $MNIST_WEIGHTS, else the weights/ shipped with the project."""
+def explicit_weights_dir(path: str | os.PathLike[str] | None = None) -> Path | None:
+    """An explicit folder, else $MNIST_WEIGHTS, else None."""
     if path:
         return Path(path).expanduser()
     if os.environ.get(WEIGHTS_ENV):
         return Path(os.environ[WEIGHTS_ENV]).expanduser()
-    return shipped_weights_dir()
+    return None
 
 
-def weights_path(name: str, weights_dir: str | os.PathLike | None = None) -> Path:
+def resolve_weights_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """Where weights are written: an explicit folder, else $MNIST_WEIGHTS, else the user's weights folder."""
+    return explicit_weights_dir(path) or user_weights_dir()
+
+
+def weights_path(name: str, weights_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Where `name`'s weights are written (and, for an explicit folder, the only place they are read)."""
     return resolve_weights_dir(weights_dir) / f"{name}{SUFFIX}"
+
+
+def shipped_path(name: str) -> Path:
+    return shipped_weights_dir() / f"{name}{SUFFIX}"
+
+
+def weights_sources(name: str, weights_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Where `name`'s weights are read from, in order: the explicit folder alone, else the user's
+    retrained file (when there is one), then the shipped file."""
+    explicit = explicit_weights_dir(weights_dir)
+    if explicit is not None:
+        return [explicit / f"{name}{SUFFIX}"]
+    user = weights_path(name)
+    return [user, shipped_path(name)] if user.exists() else [shipped_path(name)]
+
+
+def load_named(name: str, weights_dir: str | os.PathLike[str] | None = None) -> tuple[nn.Module, WeightsInfo, Path]:
+    """The first of weights_sources() that loads. A user file that does not load is skipped with a
+    warning (the shipped weights answer); an explicit folder's file is the only choice."""
+    sources = weights_sources(name, weights_dir)
+    for path in sources[:-1]:
+        try:
+            return (*load_weights(path), path)
+        except WeightsError as exc:
+            warnings.warn(f"{exc}; using the shipped weights of {name} instead", stacklevel=2)
+    return (*load_weights(sources[-1]), sources[-1])
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The trained weights shipped with mnist-canvas, installed as the package data of `mnist_canvas_weights`."""
