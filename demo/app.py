@@ -16,6 +16,7 @@ import pandas as pd
 
 from mnist_core import DEFAULT_MODEL, InputError, list_models
 from mnist_core.jobs import JobBusyError, JobState, RetrainJobs
+from mnist_core.paths import HOME_ENV
 from mnist_core.predict import NO_DIGIT_ABOVE, Prediction, PredictorCache
 from mnist_core.train import TrainConfig
 from mnist_core.weights import WeightsError
@@ -344,13 +345,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--share", action="store_true", help="also serve through a public *.gradio.live link")
     p.add_argument("--auth", metavar="USER:PASS", help="require this login")
     p.add_argument("--allow-retrain", action="store_true", help="allow retraining on a public or shared server")
-    p.add_argument("--weights-dir", help="folder of weights files (default: $MNIST_WEIGHTS, else weights/)")
+    p.add_argument("--weights-dir", help="folder of weights files to read and write (default: $MNIST_WEIGHTS, "
+                   "else your retrained weights in the data folder, falling back to the shipped ones)")  # fmt: skip
+    p.add_argument("--home", help=f"the data folder for retrained weights (default: ${HOME_ENV}, else the "
+                   "platform's user data folder)")  # fmt: skip
     p.add_argument("--data-root", help="MNIST folder for retraining (default: $MNIST_DATA, else the user cache)")
     return p.parse_args(argv)
 
 
+def on_spaces() -> bool:
+    """Hugging Face Spaces set SYSTEM=spaces: a public server whoever runs it."""
+    return os.environ.get("SYSTEM") == "spaces"
+
+
 def config_from_args(args: argparse.Namespace) -> AppConfig:
-    public = args.share or not _is_loopback(args.host)
+    public = args.share or not _is_loopback(args.host) or on_spaces()
     allow = not public or bool(args.auth) or args.allow_retrain
     reason = "" if allow else "this server is public; start it with --auth USER:PASS or --allow-retrain to enable it"
     return AppConfig(args.weights_dir, args.data_root, allow, reason)
@@ -358,6 +367,8 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.home:  # through the environment, so the prediction worker processes see it too
+        os.environ[HOME_ENV] = str(Path(args.home).expanduser().resolve())
     auth = None
     if args.auth:
         user, sep, password = args.auth.partition(":")

@@ -20,6 +20,9 @@ def _isolated_dirs(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(home / "cache"))
+        mp.setenv("XDG_DATA_HOME", str(home / "data"))
+        mp.setenv("MNIST_CANVAS_HOME", str(home / "mnist-canvas"))
+        mp.delenv("MNIST_WEIGHTS", raising=False)
         mp.setenv("GRADIO_TEMP_DIR", str(home / "gradio"))
         yield
 

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import draw_digit
 from mnist_core import DEFAULT_MODEL
-from mnist_core.weights import load_weights, read_info, weights_path
+from mnist_core.weights import load_weights, read_info, shipped_path
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -57,7 +57,7 @@ def test_eval_json(data_root):
     assert res.returncode == 0, res.stderr
     line = json.loads(res.stdout)
     assert line["model"] == "mlp_128" and line["n"] == 10000
-    assert abs(line["accuracy"] - read_info(weights_path("mlp_128")).test_accuracy) <= 0.001
+    assert abs(line["accuracy"] - read_info(shipped_path("mlp_128")).test_accuracy) <= 0.001
 
 
 def test_eval_missing_dataset_is_clear(tmp_path):

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from mnist_core.models import DEFAULT_MODEL, create_model, get_spec, list_models, split_outputs
 from mnist_core.train import TrainConfig, evaluate
-from mnist_core.weights import load_weights, read_info, weights_path
+from mnist_core.weights import load_weights, read_info, shipped_path
 
 TUTORIAL_MLPS = {"mlp_128": [784, 128, 10], "mlp_128_256_dropout": [784, 128, 256, 10],
                  "mlp_256_128": [784, 256, 128, 10], "mlp_deep": [784, 512, 256, 256, 128, 64, 10]}  # fmt: skip
@@ -60,7 +60,7 @@ def test_shipped_weights_come_from_the_registered_recipe(name):
     """`mnist-train --model NAME` reproduces the shipped file: its recorded settings are the recipe's
     (settings added since it was trained are absent and mean their defaults; settings removed since
     are recorded at the values that meant "not used")."""
-    recorded = read_info(weights_path(name)).train_config
+    recorded = read_info(shipped_path(name)).train_config
     retired = {"styles_last": 0, "finetune_epochs": 0, "finetune_lr": 0.01}
     assert {k: recorded.pop(k) for k in retired if k in recorded}.items() <= retired.items()
     assert TrainConfig.from_dict(recorded) == TrainConfig.for_model(name)
@@ -69,7 +69,7 @@ def test_shipped_weights_come_from_the_registered_recipe(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list_models())
 def test_shipped_weights_reach_recorded_accuracy(name, mnist_test):
-    path = weights_path(name)
+    path = shipped_path(name)
     model, info = load_weights(path)
     assert info.model == name and info.test_accuracy is not None
     acc, _ = evaluate(model, mnist_test)
@@ -79,5 +79,5 @@ def test_shipped_weights_reach_recorded_accuracy(name, mnist_test):
 def test_default_model_reaches_the_accuracy_goal():
     """The default is within 0.05 points of the most accurate shipped model, and at least 99.70%
     (it gives up 2 of the cnn's test images to read flagged 1s)."""
-    accs = {n: read_info(weights_path(n)).test_accuracy for n in list_models()}
+    accs = {n: read_info(shipped_path(n)).test_accuracy for n in list_models()}
     assert accs[DEFAULT_MODEL] >= 0.997 and accs[DEFAULT_MODEL] >= max(accs.values()) - 0.0005

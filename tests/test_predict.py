@@ -109,7 +109,7 @@ def test_corrupt_weights_fall_back_to_the_shipped_file(weights_copy):
 
 def test_every_model_is_cut_by_the_segmenter_and_judged_by_the_detector(weights_copy):
     from mnist_core.predict import DETECTOR, SEGMENTER, PredictorCache
-    from mnist_core.weights import shipped_weights_dir
+    from mnist_core.paths import shipped_weights_dir
 
     lenet = Predictor.load("lenet5")
     assert lenet.segmenter.name == SEGMENTER and lenet.detector.name == DETECTOR

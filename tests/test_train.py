@@ -85,7 +85,8 @@ def test_start_from_weights_and_train_only_the_last_layer(mnist_train, mnist_tes
     the layers before it, batch-norm statistics included, stay exactly as they were."""
     import torch
 
-    from mnist_core.weights import load_weights, shipped_weights_dir
+    from mnist_core.paths import shipped_weights_dir
+    from mnist_core.weights import load_weights
 
     start, _ = load_weights(shipped_weights_dir() / "cnn_small.safetensors")
     cfg = TrainConfig(epochs=1, batch_size=100, lr=0.05, start_from="cnn_small", head_only=True)
@@ -117,7 +118,8 @@ def test_the_default_starts_from_the_cnn_and_learns_what_is_no_digit(mnist_train
 
     from mnist_core.data import letters, turned_digits
     from mnist_core.models import split_outputs
-    from mnist_core.weights import load_weights, shipped_weights_dir
+    from mnist_core.paths import shipped_weights_dir
+    from mnist_core.weights import load_weights
 
     start, _ = load_weights(shipped_weights_dir() / "cnn.safetensors")
     cfg = TrainConfig.for_model("cnn_styles", limit=6000)

@@ -127,3 +127,40 @@ def test_kill_9_during_save_leaves_weights_loadable_and_unchanged(tmp_path, data
     proc.wait(10)
     assert path.read_bytes() == before
     load_weights(path)
+
+
+def test_user_weights_are_written_and_read_before_the_shipped_ones(monkeypatch, tmp_path):
+    from mnist_core.predict import Predictor
+    from mnist_core.weights import load_named, shipped_path, weights_sources
+
+    monkeypatch.setenv("MNIST_CANVAS_HOME", str(tmp_path))
+    assert W.weights_path("mlp_128") == tmp_path / "weights" / "mlp_128.safetensors"
+    assert weights_sources("mlp_128") == [shipped_path("mlp_128")]  # nothing retrained yet
+    save_weights(create_model("mlp_128"), "mlp_128", W.weights_path("mlp_128"), test_accuracy=0.5)
+    assert load_named("mlp_128")[2] == W.weights_path("mlp_128")
+    assert Predictor.load("mlp_128").info.test_accuracy == 0.5
+    W.weights_path("mlp_128").unlink()  # deleting the retrained file brings back the shipped weights
+    assert Predictor.load("mlp_128").info.test_accuracy == read_info(shipped_path("mlp_128")).test_accuracy
+
+
+def test_corrupt_user_weights_fall_back_to_the_shipped_ones(monkeypatch, tmp_path):
+    from mnist_core.predict import Predictor, PredictorCache
+    from mnist_core.weights import shipped_path
+
+    monkeypatch.setenv("MNIST_CANVAS_HOME", str(tmp_path))
+    path = W.weights_path("mlp_128")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(shipped_path("mlp_128").read_bytes()[:5000])  # a partial file, as a crash could leave
+    with pytest.warns(UserWarning, match="using the shipped weights"):
+        pred = Predictor.load("mlp_128")
+    assert pred.info.sha256 == read_info(shipped_path("mlp_128")).sha256
+    cache = PredictorCache()
+    assert cache.get("mlp_128").info.sha256 == pred.info.sha256
+    assert "shipped weights" in cache.problems["mlp_128"]
+
+
+def test_an_explicit_folder_is_the_only_source(tmp_path):
+    from mnist_core.predict import Predictor
+
+    with pytest.raises(WeightsError, match="no weights file"):
+        Predictor.load("mlp_128", tmp_path)
