@@ -5,8 +5,8 @@ Never imports gradio. Importing it loads nothing and downloads nothing.
 
 import os as _os
 
-# On 2 vCPUs, OpenMP's default busy-waiting with 2 threads was seen to stall intermittently (epochs
-# 10-20x slower); passive waiting ran steadily. OpenMP reads this when torch loads, so it is set first.
+# OpenMP's default busy-waiting was seen to stall training intermittently on small shared CPUs (cause not
+# pinned down); passive waiting ran steadily. OpenMP reads this when torch loads, so it is set first.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .models import DEFAULT_MODEL, create_model, list_models  # noqa: E402

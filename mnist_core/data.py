@@ -83,7 +83,7 @@ def train_val_split(split: Split, val_size: int, seed: int = 0) -> tuple[Split, 
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    rotate_deg: float = 12.0  # people tilt digits; MNIST itself varies about +-10 degrees
+    rotate_deg: float = 12.0  # +-degrees: people tilt their digits; a little beyond MNIST's own spread
     scale: float = 0.12  # +-12% size, on top of the 20x20 fit
     shear: float = 0.2  # slant, as in cursive-leaning writers
     translate_px: float = 2.5  # centre of mass is centred, but not exactly
@@ -154,21 +154,15 @@ def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator | None = N
 
 
 # --- writing styles MNIST lacks ------------------------------------------------------------------
-# MNIST's writers were American: its 1s are mostly bare strokes and its 7s uncrossed. Much of the
-# world writes a 1 with a long flag and crosses the 7. Without examples, a flagged 1 reads as a 7 and
-# a crossed 7 as a 2. These variants are drawn onto real MNIST 1s and 7s, then re-normalized through
-# the one preprocessing path, so they look like every other training digit.
+# MNIST's 1s are mostly bare and its 7s uncrossed, so flagged 1s read as 7s and crossed 7s as 2s. These
+# variants are drawn onto MNIST digits and re-rendered through the one preprocessing path, like any input.
 
 
-# The flags of real flagged 1s (the dev sets' writers) fall 20-55 degrees below horizontal and are
-# shorter than the stem; a 7's bar is flatter and longer. Flags like a 7's bar teach the model to
-# read MNIST's 7s as 1s (tried: MNIST 99.74% -> 99.44% when fine-tuned on them).
+# A 1's flag as the dev sets' writers draw it: 20-55 degrees below horizontal, FLAG_FROM_STEM off the stem,
+# shorter than it. Flatter and longer, like a 7's bar, it would teach the model to read MNIST's 7s as 1s.
 FLAG_DEGREES, FLAG_FROM_STEM, FLAG_LENGTH = (20.0, 55.0), 25.0, (0.25, 0.55)
-# Upright flags (TrainConfig.upright_flags): only on 1s within 20 degrees of vertical, and at least 30
-# degrees below horizontal. On a slanted stem, or flatter, a flag is a 7's bar once augmentation has
-# rotated and sheared it (a fine-tuning epoch on them cost 2 of 5,000 held-out images instead of 6-7).
-# Steep, they can be long: up to 0.8 of the height, as many writers draw them (with them, the default
-# read 3 of the 7 dev-set 1s it read as 7s right, and no MNIST test 7 more as a 1).
+# Upright flags (TrainConfig.upright_flags): only on 1s within 20 degrees of vertical, 30-55 degrees below
+# horizontal (else augmentation turns them into a 7's bar); being steep, they may be long, as many draw them.
 UPRIGHT_SLANT, UPRIGHT_DEGREES, UPRIGHT_LENGTH = 20.0, (30.0, 55.0), (0.3, 0.8)
 
 
@@ -268,10 +262,8 @@ def rendered_digits(split: Split, count: int, seed: int = 0) -> Split:
 
 
 # --- what is not one digit ----------------------------------------------------------------------
-# Segmentation asks the model whether a piece of ink reads as one digit (segment.split_touching).
-# A model that saw only single digits reads two touching digits as one of them, and half a digit as
-# some digit, confidently. Pairs and parts of digits are trained towards a uniform answer
-# (NOT_A_DIGIT), so a pair reads unsure and is split, and a wrong cut through one digit reads unsure.
+# Segmentation asks the model whether ink reads as one digit (segment.split_touching). Trained as NOT_A_DIGIT,
+# pairs and parts of digits read unsure, not confidently as some digit: a pair is split, a wrong cut refused.
 
 NOT_A_DIGIT = -1  # the label of training images that are no single digit
 
@@ -306,11 +298,8 @@ def touching_pairs(split: Split, count: int, seed: int = 0) -> Split:
     return _not_digits(masks)
 
 
-# A digit mirrored or turned is, mostly, no digit: strokes a model knows in an order no digit has, as
-# in a letter or a shape. Trained as NOT_A_DIGIT (towards a uniform answer, or a "no digit" output),
-# they teach the model that familiar strokes alone are no digit. Only digits that become no digit
-# are turned (6 and 9 turn into each other; 0, 1 and 8 are their own mirror image; a 0 on its side
-# is still a 0).
+# A mirrored or turned digit is familiar strokes in an order no digit has: NOT_A_DIGIT. Listed: the digits
+# each turn makes no digit (6 and 9 turn into each other; 0, 1 and 8 are their own mirror; a sideways 0 is a 0).
 TURNS = {"mirror": (2, 3, 4, 5, 6, 7, 9), "half": (3, 4, 7), "quarter": (1, 2, 3, 4, 5, 6, 7, 8, 9)}
 
 
@@ -358,10 +347,8 @@ def digit_fragments(split: Split, count: int, seed: int = 0) -> Split:
     return _not_digits(masks)
 
 
-# Letters and signs are the commonest drawings that are no digit, and many are made of a digit's
-# strokes (an A, a P, an h). The glyphs of the font bundled with Pillow, at random weights, sizes and
-# turns (the training augmentation then warps and slants them as it does digits), labelled
-# NOT_A_DIGIT. Left out: letters people read as digits themselves (O, I, l, S, Z, B, D, G, g, q, b, &...).
+# Letters and signs: the commonest non-digits, many made of a digit's strokes (an A, a P, an h). Left out:
+# those people read as digits themselves (O, I, l, S, Z, B, D, G, g, q, b, &...).
 LETTERS = "ACEFHKLMNPRTUVWXYacefhkmnprtuvwxy" + "#%@?+=<>*~"
 
 

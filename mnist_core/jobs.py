@@ -99,7 +99,7 @@ class RetrainJobs:
             return self._state
 
     def cancel(self) -> bool:
-        """Ask the running job to stop; it stops at its next step (well under a second)."""
+        """Ask the running job to stop; it stops at its next training step."""
         if not self._state.running:
             return False
         self._cancel.set()
@@ -111,7 +111,7 @@ class RetrainJobs:
         return self._state
 
     def _load(self) -> tuple[Split, Split]:
-        if self._data is None:  # MNIST is loaded once per server and kept: 55 MB
+        if self._data is None:  # MNIST is loaded by the first job and kept for the next (it is small)
             self._data = (load_mnist(self.data_root, train=True), load_mnist(self.data_root, train=False))
         return self._data
 

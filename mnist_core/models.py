@@ -133,10 +133,8 @@ def cnn(outputs: int = DIGITS) -> nn.Module:
     )  # fmt: skip
 
 
-# Trained as `cnn`, plus touching pairs and parts of digits it learns to read unsure (and flagged 1s
-# and crossed 7s). That costs MNIST accuracy (its odd digits look like parts), but it is the better
-# judge of where touching digits are cut, which is what every model's predictions use it for
-# (predict.SEGMENTER).
+# `cnn` also trained to read touching pairs and parts of digits unsure: worse on MNIST (its odd digits look
+# like parts), but the better judge of where touching digits are cut, for every model (predict.SEGMENTER).
 register_model(
     "cnn_segment",
     "the cnn, also trained to read touching pairs and parts of digits unsure: judges where numbers are cut",
@@ -144,16 +142,8 @@ register_model(
 )(cnn)
 
 
-# The shipped cnn, its last layer trained one more epoch with flagged 1s and crossed 7s added: writing
-# styles MNIST lacks (MNIST's writers were American). Only the last layer learns, so what the
-# convolutions see is the cnn's own and MNIST changes least: on a 5,000-image validation split
-# (starting from the cnn trained without it) it cost 1 held-out image and changed 5 answers, where
-# fine-tuning every layer (at 0.003, the previous recipe of this model, which ended at 99.63% on the
-# test set) cost 2 and changed 8, for the same gain on the dev sets; learning the cnn's own answers
-# on MNIST images while fine-tuning (distillation) did not change fewer. seed=1: as on that split.
-# Its last layer also has the "no digit" output, learnt from mirrored and turned digits, touching
-# pairs, parts of digits, and letters and signs: training the digits' own outputs towards a uniform
-# answer on those instead cost 3-6 held-out images.
+# The shipped cnn, its last layer trained one more epoch on writing styles MNIST lacks and for the "no digit"
+# output. Only that layer learns, so its MNIST answers change least; seed=1 as in the runs that chose this recipe.
 register_model(
     "cnn_styles",
     "the cnn, its last layer trained one more epoch with flagged 1s, crossed 7s and curled 9s, and to tell what is no digit",
@@ -163,8 +153,8 @@ register_model(
 
 
 def conv_pool_bn(cin: int, cout: int, k: int = 3) -> list[nn.Module]:
-    # pooling before batch norm and ReLU: they then run on a quarter of the pixels (1.75x faster
-    # training step, measured); max-pool commutes with ReLU and nearly with batch norm
+    # pooling before batch norm and ReLU, so they run on a quarter of the pixels (a faster training
+    # step); max-pool commutes with ReLU and nearly with batch norm
     return [nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(cout),
             nn.ReLU(inplace=True)]  # fmt: skip
 
@@ -172,7 +162,7 @@ def conv_pool_bn(cin: int, cout: int, k: int = 3) -> list[nn.Module]:
 @register_model(
     "cnn_small",
     "small CNN 16-32-64, pool before batch norm: fastest to train (the Retrain tab's default)",
-    # one epoch of one-cycle SGD: 99.2% in about 10 s on 2 vCPUs, 99.0% after about 5 s (bench/train_speed.py)
+    # one epoch of one-cycle SGD: a usable model in seconds on a small CPU (bench/train_speed.py)
     epochs=1, optimizer="sgd", lr=0.3, weight_decay=5e-4, batch_size=128, label_smoothing=0.1,
 )  # fmt: skip
 def cnn_small(outputs: int = DIGITS) -> nn.Module:
@@ -184,12 +174,9 @@ def cnn_small(outputs: int = DIGITS) -> nn.Module:
     )  # fmt: skip
 
 
-# A second opinion on "no digit", for every model's predictions (predict.DETECTOR): the small CNN
-# trained from scratch on MNIST and on what is no digit (mirrored and turned digits, touching pairs,
-# parts of digits, letters and signs), so that all its layers learn the difference, where the
-# default's "no digit" output sits on convolutions that learnt digits alone. Every digit is there
-# twice, also drawn as inputs are (rendered): else the rendering itself would tell the no-digit
-# examples apart. Its own digits read 99.4% of MNIST; the two opinions are averaged.
+# A second opinion on "no digit" for every model (predict.DETECTOR, averaged with the model's own): trained from
+# scratch, so all its layers learn the difference, unlike the default's head on digit-only convolutions. Digits
+# come twice, also rendered as inputs are, or the rendering alone would tell the no-digit examples apart.
 register_model(
     "cnn_no_digit",
     "small CNN 16-32-64 trained from scratch to tell digits from what is no digit: a second opinion for every model",

@@ -39,19 +39,17 @@ from .segment import MIN_CONTRAST, Scorer, bounding_box, digit_masks
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
-MAX_PIXELS = 40_000_000  # a 40 MP photo is the most a phone sends; bigger is refused before decoding
-# long side of the working image: the dev sets read as well as at 256 or 384 (bench/real_handwriting.py), and
-# preprocessing an 800x800 sketch takes 3.7 ms against 4.4 at 256 and 6.2 at 384 (a 1600x1200 photo: 3.7, 5.1, 8.0)
+MAX_PIXELS = 40_000_000  # about the largest phone photo; bigger is refused before decoding
+# long side of the working image: larger reads no better and costs more (bench/real_handwriting.py)
 WORK_SIDE = 192
-# Smaller images (scans of single digits: 8x8 to 32x32 in other collections, MNIST's own 28x28) are
-# enlarged smoothly to at least this, so the threshold follows their grey edges, not their pixel blocks.
+# Smaller images (scans of single digits, such as MNIST's own 28x28) are enlarged smoothly to at
+# least this, so the threshold follows their grey edges, not their pixel blocks.
 MIN_SIDE = 128  # at least the render scale (RENDER_SIDE): a mask is never enlarged as blocks
 SCAN_MARGIN = 0.2  # ... and given this much empty margin (of the long side): their digit may fill the frame
 FIT_BOX = 20  # MNIST's digits fit a 20x20 box
 RENDER_SIDE = 4 * FIT_BOX  # stroke width is adjusted at 4x the final scale, then box-averaged down
-# Stroke width of MNIST digits at the 20 px scale: 2 * area / boundary of the ink mask, median over the
-# training set (measured with stroke_width on mask > 0.5, see tests/test_preprocess.py). Inputs are
-# brought into MNIST's own 10-90% range, [0.8, 1.35] x this.
+# MNIST's median stroke width at the 20 px scale (stroke_width of the mask > 0.5; tests/test_preprocess.py
+# checks it). Inputs are brought into STROKE_RANGE x this, MNIST's own 10th-90th percentile range.
 MNIST_STROKE = 2.7
 STROKE_RANGE = (0.8, 1.35)
 
@@ -90,13 +88,13 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
     if w * h > max_pixels:
         raise InputError(f"the image is too large: {w}x{h} pixels is over {max_pixels // 1_000_000} megapixels")
     try:
-        # JPEG can decode straight at 1/2, 1/4 or 1/8 scale: most of the cost of a big photo, avoided.
+        # JPEG can decode straight at 1/2, 1/4 or 1/8 scale, skipping most of a big photo's cost.
         scale = max(w, h) // (2 * WORK_SIDE)
         if scale >= 2:
             img.draft(img.mode, (w // scale, h // scale))
         img.load()
-        # turned as the EXIF orientation says; in place when the image is ours (a copy costs as much as
-        # the decoding when its memory is new), never the caller's image
+        # turned as the EXIF orientation says; in place when we opened the image (a copy into new memory
+        # costs about as much as decoding), never in the caller's image
         turned = ImageOps.exif_transpose(img, in_place=img is not source)
         img = turned if turned is not None else img
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
@@ -122,7 +120,7 @@ def _pil_to_gray_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None,
         up = -(-MIN_SIDE // max(img.size))
         img = img.resize((img.width * up, img.height * up), Image.Resampling.BICUBIC)
     # grey and alpha as single-channel images, then an integer box reduction to about WORK_SIDE:
-    # a few times cheaper than converting or resizing the full-size multi-channel image
+    # cheaper than converting or resizing the full-size multi-channel image
     factor = max(1, round(max(img.size) / WORK_SIDE))
 
     def reduced(channel: Image.Image) -> np.ndarray:
@@ -249,7 +247,7 @@ def _paper(light: np.ndarray) -> np.ndarray:
     h, w = light.shape
     f = 4
     small = ndimage.maximum_filter(light, size=f, mode="nearest")[f // 2 :: f, f // 2 :: f]  # block max
-    size = max(3, round(max(small.shape) * 0.09))  # strokes are at most ~6.5% of the image side
+    size = max(3, round(max(small.shape) * 0.09))  # wider than any stroke, assumed under ~6.5% of the side
     small = ndimage.maximum_filter(small, size=size, mode="nearest")
     small = ndimage.uniform_filter(small, size=size, mode="nearest")
     return np.asarray(Image.fromarray(small.astype(np.float32), mode="F").resize((w, h), Image.Resampling.BILINEAR))
@@ -272,15 +270,15 @@ def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None, even_light: bool 
     return np.clip((paper - light) / np.maximum(paper, 0.2), 0.0, 1.0)
 
 
-# Writing is strokes several pixels wide, so neighbouring ink values go together: at least 0.56 on
-# every dev image (1 = a smooth field). In noise they do not (about 0, however it is scaled down).
+# Writing is strokes several pixels wide, so neighbouring ink values go together (1: a smooth field);
+# in noise they do not (about 0, at any scale). Below this, the image is refused as noise.
 MIN_NEIGHBOUR_CORRELATION = 0.2
 
 
 def neighbour_correlation(ink: np.ndarray) -> float:
     """Correlation of each pixel's ink with its right and lower neighbours' (0 for a flat image).
-    On the flattened image, so a row's last pixel also pairs with the next row's first: 1 pair in
-    a row's width, a negligible share, for a 2.5x faster product."""
+    Computed on the flattened image for speed, so a row's last pixel also pairs with the next row's
+    first: one pair per row, negligible."""
     d = (ink - ink.mean()).ravel()
     var = float(np.dot(d, d))
     if var < 1e-12:
@@ -317,8 +315,8 @@ def dilate(mask: np.ndarray, r: int, outside: bool = False) -> np.ndarray:
     """Binary dilation by a disk of radius r, pixels beyond the frame counting as `outside`.
 
     Each row of the disk is a horizontal run: the mask's windowed counts along rows (prefix sums)
-    give each run's widening, and the rows shifted together give the disk. O(r) array passes where
-    a dilation by the disk as a structure (scipy's) makes O(r^2), several times slower here.
+    give each run's widening, and the rows shifted together give the disk: O(r) array passes, where
+    scipy's dilation by the disk as a structure makes O(r^2).
     """
     h, w = mask.shape
     padded = np.full((h + 2 * r, w + 2 * r + 1), outside, np.int32)  # + a leading column of zeros
@@ -369,7 +367,7 @@ def render_mnist(mask: np.ndarray, grey: np.ndarray | None = None) -> tuple[np.n
     # bring the stroke width into MNIST's range
     target = MNIST_STROKE * RENDER_SIDE / FIT_BOX
     pad = RENDER_SIDE // 4
-    padded = np.zeros((big.shape[0] + 2 * pad, big.shape[1] + 2 * pad), bool)  # np.pad, 10x faster
+    padded = np.zeros((big.shape[0] + 2 * pad, big.shape[1] + 2 * pad), bool)  # np.pad without its overhead
     padded[pad:-pad, pad:-pad] = big
     big = padded
     if width < STROKE_RANGE[0] * target:
@@ -409,9 +407,8 @@ def _centred(small: np.ndarray) -> np.ndarray:
 # --- the public path ------------------------------------------------------------------------------
 
 
-# A digit is longer than its stroke is wide and is most of what was drawn; measured on the dev sets,
-# the drawn and photographed digits have elongation >= 4.3 and hold >= 0.77 of the ink
-# (bench/real_handwriting.py); a dot is about 2.
+# A digit is longer than its stroke is wide (a dot is about 2) and is most of what was drawn. Set below
+# what the dev sets' digits reach (bench/real_handwriting.py): meant to fail only dots, blobs and strays.
 MIN_ELONGATION = 2.5
 MIN_KEPT = 0.6
 

@@ -23,7 +23,7 @@ Box = tuple[int, int, int, int]  # y0, x0, y1, x1 (exclusive)
 # the model's top probability for each of a list of digit masks
 Scorer = Callable[[list[np.ndarray]], np.ndarray]
 
-# Splitting touching digits, measured on the multi-digit dev sets (bench/real_handwriting.py):
+# Splitting touching digits (values chosen with the multi-digit dev sets of bench/real_handwriting.py):
 SPLIT_MIN_WIDTH = 0.75  # a group narrower than this x the line height is one digit
 SPLIT_SURE = 0.8  # ... and so is a group narrower than the line height that the model reads this surely
 SPLIT_MARGIN = 0.3  # log-odds by which the pieces must read better than the whole ...
@@ -78,10 +78,9 @@ def otsu_threshold(values: np.ndarray) -> float:
 
 
 def percentile(values: np.ndarray, q: float) -> float:
-    """np.percentile(values, q) (its default, linear method, the same float) without its overhead:
-    4x faster on the 18,000 samples of a drawing. Where most values are 0 or less (a drawing's
-    background), a high percentile is found among the positive values alone: 5x faster again (130 ->
-    25 us on the 40,000 of the bench's sketch)."""
+    """np.percentile(values, q) (its default, linear method, the same float) without its overhead.
+    Where most values are 0 or less (a drawing's background), a high percentile is found among the
+    positive values alone, a much smaller partition."""
     flat = values.ravel()
     index = q / 100 * (flat.size - 1)
     lo = int(index)
@@ -112,10 +111,8 @@ def ink_labels(ink: np.ndarray, margin: int = 0) -> tuple[np.ndarray, int]:
     if peak < MIN_CONTRAST:
         raise NoInkError("no ink found: the image is blank or has too little contrast")
     low = sample < 0.5 * peak
-    # Otsu, but never below the noise floor of a background that is mostly texture (median + 6 robust
-    # sigmas). A drawing's background is mostly exact zeros; a scan's paper is exact zeros beside
-    # strokes with grey enlarged edges (optdigits: at most 69% of its background is not zero, against
-    # over 90% for noise), and a floor there would cut its strokes thin
+    # Otsu, but never below the noise floor (median + 6 robust sigmas) of a background that is nearly all
+    # non-zero texture; none for a drawing's zeros or a scan's zeros beside grey edges: it would cut strokes thin
     noise = 0.0
     background = np.count_nonzero(low)
     if background and np.count_nonzero(low & (sample != 0)) >= 0.75 * background:
@@ -154,11 +151,11 @@ def components(labels: np.ndarray, n: int, ink: np.ndarray) -> list[Component]:
     areas = np.bincount(flat, minlength=n + 1)[1:]
     masses = np.bincount(flat, weights=ink[box].ravel()[idx], minlength=n + 1)[1:]
     h, w = labels.shape
-    # one component (most drawings of one digit) fills the crop: find_objects would cost a third of this
+    # one component (most drawings of one digit) fills the crop: find_objects, a costly call, is not needed
     slices = [(slice(0, cropped.shape[0]), slice(0, cropped.shape[1]))] if n == 1 else ndimage.find_objects(cropped)
     top, left = box[0].start, box[1].start
     out = []
-    for i in np.nonzero(areas >= MIN_PIECE * areas.max())[0]:  # a photo's noise can make hundreds of specks
+    for i in np.nonzero(areas >= MIN_PIECE * areas.max())[0]:  # a photo's noise can make many specks
         sl = slices[i]
         y0, y1, x0, x1 = sl[0].start + top, sl[0].stop + top, sl[1].start + left, sl[1].stop + left
         border = y0 == 0 or x0 == 0 or y1 == h or x1 == w
@@ -328,7 +325,7 @@ def digit_masks(ink: np.ndarray, score: Scorer | None = None, margin: int = 0
     groups = group_digits(line)
     masks = []
     for g in groups:
-        if len(g) == n:  # all the ink (one digit, no specks): 5x cheaper than the lookup below
+        if len(g) == n:  # all the ink (one digit, no specks): cheaper than the lookup below
             masks.append(labels > 0)
             continue
         chosen = np.zeros(n + 1, bool)
