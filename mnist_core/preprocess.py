@@ -100,7 +100,8 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InputError(f"the image data is corrupt or truncated ({exc})") from None
     # the size before drafting, turned as the picture was: digit boxes are reported in these pixels
-    img.info["full_size"] = (w, h) if (img.width >= img.height) == (w >= h) else (h, w)
+    known = source.info.get("full_size") if isinstance(source, Image.Image) else None  # decoded here before
+    img.info["full_size"] = known or ((w, h) if (img.width >= img.height) == (w >= h) else (h, w))
     return img
 
 
