@@ -6,9 +6,11 @@ photo (made from a development-set photo). The model stage includes the "no digi
 predictions make it (Predictor.no_digit: the detector, predict.DETECTOR, asked where its opinion can
 change the answer). Prints median and p99 per stage and end to end, then batch throughput of the
 model alone, and as a baseline in the same run the seed tutorials' pipeline (decode, grey, resize
-to 28x28) with the same model.
+to 28x28) with the same model. Last, the two backends (predict.BACKENDS: PyTorch and ONNX Runtime,
+each on one thread) on the same sketch: end to end through Predictor.predict, the model call alone,
+and a batch of 64, measured in turns so that both see the same load on the machine.
 
-    python bench/predict_latency.py [--model cnn] [--repeats 200]
+    python bench/predict_latency.py [--model cnn] [--repeats 200] [--no-onnx]
 Targets (issue 4): sketchpad median end to end <= 5 ms; a 4000x3000 photo under 100 ms.
 """
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 import argparse
 import io
 import time
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -80,22 +84,62 @@ def measure(predictor: Predictor, data: bytes | np.ndarray, repeats: int) -> dic
     return out
 
 
+def in_turns(calls: Mapping[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """Each call's times, the calls taking turns: a busy moment on the machine costs each the same."""
+    out: dict[str, list[float]] = {k: [] for k in calls}
+    for _ in range(repeats):
+        for key, call in calls.items():
+            t = time.perf_counter()
+            call()
+            out[key].append(time.perf_counter() - t)
+    return out
+
+
+def compare_backends(model: str, sketch: bytes, repeats: int) -> None:
+    """PyTorch against ONNX Runtime on the same sketch, end to end and the model call alone."""
+    try:
+        onnx = Predictor.load(model, backend="onnx")
+    except ImportError as exc:
+        print(f"\nbackends: onnx skipped ({exc})")
+        return
+    torch_ = Predictor.load(model)
+    array = np.asarray(Image.open(io.BytesIO(sketch)))
+    one = to_mnist(sketch)[None]
+    batch = np.repeat(one, 64, axis=0)
+    cases: dict[str, tuple[Callable[[Predictor], object], int]] = {
+        "predict, sketchpad PNG": (lambda p: p.predict(sketch), repeats),
+        "predict, sketchpad array": (lambda p: p.predict(array), repeats),
+        "model call, 1 image": (lambda p: p.read(one), repeats * 5),
+        "model call, batch of 64": (lambda p: p.read(batch), max(20, repeats // 2)),
+    }
+    print(f"\nbackends: {model} (and its judges), 1 thread each; times in ms (median / p99); ratio > 1: onnx faster")
+    print(f"{'':28s} {'torch':>15s} {'onnx':>15s} {'torch/onnx':>11s}")
+    for name, (case, n) in cases.items():
+        calls = {"torch": partial(case, torch_), "onnx": partial(case, onnx)}
+        in_turns(calls, 3)  # warm-up
+        r = in_turns(calls, n)
+        (tm, tp), (om, op) = stats(r["torch"]), stats(r["onnx"])
+        print(f"{name:28s} {f'{tm:6.2f} / {tp:6.2f}':>15s} {f'{om:6.2f} / {op:6.2f}':>15s} {tm / om:11.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--repeats", type=int, default=200)
+    ap.add_argument("--no-onnx", action="store_true", help="skip the comparison of the two backends")
     args = ap.parse_args()
     torch.set_num_threads(1)
     predictor = Predictor.load(args.model)
     sketch = sketchpad_png()
-    inputs = {
+    inputs: dict[str, tuple[bytes | np.ndarray, int]] = {
         "sketchpad 800x800 RGBA PNG": (sketch, args.repeats),
         "sketchpad as Gradio hands it": (np.asarray(Image.open(io.BytesIO(sketch))), args.repeats),
         "photo 1600x1200 JPEG": (photo_jpeg((1600, 1200)), args.repeats),
         "photo 4000x3000 JPEG": (photo_jpeg((4000, 3000)), max(10, args.repeats // 10)),
     }
     print(f"model {args.model}, 1 thread; times in ms (median / p99)")
-    print(f"{'input':28s} {'decode':>13s} {'preprocess':>13s} {'model':>13s} {'end to end':>13s} {'resize-28 baseline':>19s}")
+    head = ["decode", "preprocess", "model", "end to end"]
+    print(f"{'input':28s} " + " ".join(f"{h:>13s}" for h in head) + f" {'resize-28 baseline':>19s}")
     for name, (data, n) in inputs.items():
         measure(predictor, data, 3)  # warm-up
         r = measure(predictor, data, n)
@@ -110,6 +154,8 @@ def main() -> None:
         for _ in range(reps):
             predictor.probabilities(x[:b])
         print(f"  batch {b:4d}: {b * reps / (time.perf_counter() - t):8.0f} images/s")
+    if not args.no_onnx:
+        compare_backends(args.model, sketch, args.repeats)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,20 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+# export imports onnx and onnxruntime (an optional extra) only inside the functions that use them
+from .export import OnnxReader, require_onnx
 from .models import DEFAULT_MODEL, get_spec, split_outputs
 from .preprocess import Digit, ImageSource, InputError, analyze, normalize
-from .weights import WeightsError, WeightsInfo, load_named, load_weights, read_info, shipped_path, weights_path, weights_sources
+from .weights import (
+    WeightsError,
+    WeightsInfo,
+    load_named,
+    load_weights,
+    read_info,
+    shipped_path,
+    weights_path,
+    weights_sources,
+)
 
 # Below even odds for the top digit the answer is "not sure" rather than a digit. (Label smoothing
 # keeps confident answers near 0.9; at 0.5, 0.6% of the correct dev-set answers are held back.)
@@ -55,7 +66,7 @@ class Prediction:
     plausible: bool = True  # the ink looks like one digit (not a dot, noise or scribbles)
     box: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 in the input image's pixels
     # for a number: every digit, left to right (this prediction's own fields are the first digit's)
-    digits: tuple["Prediction", ...] = ()
+    digits: tuple[Prediction, ...] = ()
     # probability that the ink is no digit at all (see NO_DIGIT_ABOVE): the mean of the model's own
     # opinion and the detector's, or either alone (see needs_second_opinion)
     no_digit: float = 0.0
@@ -122,44 +133,73 @@ SEGMENTER = "cnn_segment"
 DETECTOR = "cnn_no_digit"
 JUDGES = {SEGMENTER: "segmenter", DETECTOR: "detector"}  # judge -> its Predictor attribute
 
+# What runs the models: PyTorch, or ONNX Runtime on the model exported in memory (export.OnnxReader,
+# an optional extra). Preprocessing is the same for both; a predictor's judges run on its backend.
+BACKENDS = ("torch", "onnx")
+
+
+def check_backend(backend: str) -> str:
+    """`backend` if it is one of BACKENDS and its packages are installed; else ValueError or ImportError."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if backend == "onnx":
+        require_onnx()
+    return backend
+
 
 class Predictor:
     """A model in eval mode plus its name and weights metadata, and optionally the segmenter that
     judges where touching digits are cut (without one, the model judges its own cuts) and the
-    detector that gives a second opinion on "no digit"."""
+    detector that gives a second opinion on "no digit". `backend` (BACKENDS) runs the model."""
 
     def __init__(self, model: nn.Module, name: str, info: WeightsInfo | None = None,
-                 segmenter: "Predictor | None" = None, detector: "Predictor | None" = None):  # fmt: skip
+                 segmenter: Predictor | None = None, detector: Predictor | None = None,
+                 backend: str = "torch"):  # fmt: skip
+        self.backend = check_backend(backend)
         self.model = model.eval()
-        # channels-last convolutions run about 1.5x faster on the CPU here (bench/predict_latency.py)
-        self._net = fuse_batch_norm(model).to(memory_format=torch.channels_last)
-        with torch.inference_mode():
-            self.has_no_digit = split_outputs(self._net(torch.zeros(1, 1, 28, 28)))[1] is not None
+        self._onnx: OnnxReader | None = None
+        if backend == "onnx":
+            self._onnx = OnnxReader.from_module(model)
+            self.has_no_digit = self._onnx.has_no_digit
+        else:
+            # channels-last convolutions run about 1.5x faster on the CPU here (bench/predict_latency.py)
+            self._net = fuse_batch_norm(model).to(memory_format=torch.channels_last)
+            with torch.inference_mode():
+                self.has_no_digit = split_outputs(self._net(torch.zeros(1, 1, 28, 28)))[1] is not None
         self.name = name
         self.info = info
         self.segmenter = segmenter
         self.detector = detector
 
     @classmethod
-    def load(cls, name: str = DEFAULT_MODEL, weights_dir: str | os.PathLike | None = None) -> "Predictor":
+    def load(cls, name: str = DEFAULT_MODEL, weights_dir: str | os.PathLike | None = None,
+             backend: str = "torch") -> Predictor:  # fmt: skip
         """The model's weights (weights.load_named: `weights_dir` if given, else the user's retrained
-        ones, else the shipped ones), with the segmenter's and the detector's found the same way."""
+        ones, else the shipped ones), with the segmenter's and the detector's found the same way and
+        run on the same backend."""
+        check_backend(backend)  # before any weights are read
         model, info, _ = load_named(name, weights_dir)
-        pred = cls(model, info.model, info)
+        pred = cls(model, info.model, info, backend=backend)
         for judge, role in JUDGES.items():
             if name != judge:
-                setattr(pred, role, load_judge(judge, weights_dir))
+                setattr(pred, role, load_judge(judge, weights_dir, backend))
         return pred
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike | Path) -> "Predictor":
+    def from_file(cls, path: str | os.PathLike | Path, backend: str = "torch") -> Predictor:
+        check_backend(backend)
         model, info = load_weights(path)
-        return cls(model, info.model, info)
+        return cls(model, info.model, info, backend=backend)
 
-    @torch.inference_mode()
     def read(self, images: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
         """(B, 28, 28) [0, 1] MNIST-format images -> (B, 10) softmax probabilities, and (B,)
         probabilities that each is no digit (None for a model without that output)."""
+        if self._onnx is not None:
+            return self._onnx.read(np.asarray(images, np.float32))
+        return self._read_torch(images)
+
+    @torch.inference_mode()
+    def _read_torch(self, images: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
         x = torch.as_tensor(np.asarray(images, np.float32)).reshape(-1, 1, 28, 28)
         logits, no_digit = split_outputs(self._net(normalize(x).contiguous(memory_format=torch.channels_last)))
         return torch.softmax(logits, dim=1).numpy(), None if no_digit is None else torch.sigmoid(no_digit).numpy()
@@ -219,12 +259,12 @@ class Predictor:
         return out
 
 
-def load_judge(name: str, weights_dir: str | os.PathLike | None = None) -> Predictor | None:
+def load_judge(name: str, weights_dir: str | os.PathLike | None = None, backend: str = "torch") -> Predictor | None:
     """A judge of every model's predictions (SEGMENTER, DETECTOR) from where load_named finds it,
     else the shipped file; None when neither loads."""
     for path in dict.fromkeys([*weights_sources(name, weights_dir), shipped_path(name)]):
         try:
-            return Predictor.from_file(path)
+            return Predictor.from_file(path, backend)
         except WeightsError:
             continue
     return None
@@ -235,12 +275,15 @@ class PredictorCache:
 
     A swap replaces the reference in one assignment, so a prediction running at that moment
     finishes with the model it started with. With `follow_files`, a model is also reloaded when its
-    weights file changes on disk (for worker processes, which do not see the app's swaps).
+    weights file changes on disk (for worker processes, which do not see the app's swaps). Every
+    predictor in the cache runs on its `backend` (BACKENDS).
     """
 
-    def __init__(self, weights_dir: str | os.PathLike | None = None, follow_files: bool = False):
+    def __init__(self, weights_dir: str | os.PathLike | None = None, follow_files: bool = False,
+                 backend: str = "torch"):  # fmt: skip
         self.weights_dir = weights_dir
         self.follow_files = follow_files
+        self.backend = check_backend(backend)
         self.problems: dict[str, str] = {}  # model -> what was wrong with its weights file
         self._loaded: dict[str, tuple[Predictor, int | None]] = {}  # model -> (predictor, file stamp)
         self._lock = threading.RLock()  # loading a model loads its judges through get()
@@ -255,11 +298,12 @@ class PredictorCache:
     def _load(self, name: str) -> Predictor:
         path = weights_sources(name, self.weights_dir)[0]
         try:
-            return Predictor.from_file(path)
+            return Predictor.from_file(path, self.backend)
         except WeightsError as exc:
             if path.resolve() == shipped_path(name).resolve():
                 raise
-            pred = Predictor.from_file(shipped_path(name))  # a corrupt retrained file must not take the model down
+            # a corrupt retrained file must not take the model down
+            pred = Predictor.from_file(shipped_path(name), self.backend)
             self.problems[name] = f"{exc}; using the shipped weights instead"
             return pred
 
@@ -310,6 +354,10 @@ class PredictorCache:
         return dict(self.problems)
 
     def put(self, name: str, predictor: Predictor) -> None:
+        """Put a predictor in use for `name` (rebuilt on the cache's backend if it runs on another)."""
+        if predictor.backend != self.backend:
+            predictor = Predictor(predictor.model, predictor.name, predictor.info, predictor.segmenter,
+                                  predictor.detector, backend=self.backend)  # fmt: skip
         with self._lock:
             self._install(name, predictor, self._stamp(name))
 
