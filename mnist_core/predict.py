@@ -15,6 +15,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 # export imports onnx and onnxruntime (an optional extra) only inside the functions that use them
 from .export import OnnxReader, require_onnx
+from .devices import AUTO, resolve_device
 from .models import DEFAULT_MODEL, get_spec, split_outputs
 from .preprocess import Digit, ImageSource, InputError, analyze, normalize
 from .weights import (
@@ -150,12 +151,14 @@ def check_backend(backend: str) -> str:
 class Predictor:
     """A model in eval mode plus its name and weights metadata, and optionally the segmenter that
     judges where touching digits are cut (without one, the model judges its own cuts) and the
-    detector that gives a second opinion on "no digit". `backend` (BACKENDS) runs the model."""
+    detector that gives a second opinion on "no digit". `backend` (BACKENDS) runs the model, on
+    `device` (devices.resolve_device: "auto", "cpu", "cuda[:N]", "mps"; ONNX Runtime runs on the CPU)."""
 
     def __init__(self, model: nn.Module, name: str, info: WeightsInfo | None = None,
                  segmenter: Predictor | None = None, detector: Predictor | None = None,
-                 backend: str = "torch"):  # fmt: skip
+                 backend: str = "torch", device: str = AUTO):  # fmt: skip
         self.backend = check_backend(backend)
+        self.device = torch.device("cpu") if backend == "onnx" else resolve_device(device)
         self.model = model.eval()
         self._onnx: OnnxReader | None = None
         if backend == "onnx":
@@ -163,9 +166,10 @@ class Predictor:
             self.has_no_digit = self._onnx.has_no_digit
         else:
             # channels-last convolutions run about 1.5x faster on the CPU here (bench/predict_latency.py)
-            self._net = fuse_batch_norm(model).to(memory_format=torch.channels_last)
+            self._net = fuse_batch_norm(model).to(self.device, memory_format=torch.channels_last)
             with torch.inference_mode():
-                self.has_no_digit = split_outputs(self._net(torch.zeros(1, 1, 28, 28)))[1] is not None
+                probe = self._net(torch.zeros(1, 1, 28, 28, device=self.device))
+                self.has_no_digit = split_outputs(probe)[1] is not None
         self.name = name
         self.info = info
         self.segmenter = segmenter
@@ -173,23 +177,23 @@ class Predictor:
 
     @classmethod
     def load(cls, name: str = DEFAULT_MODEL, weights_dir: str | os.PathLike | None = None,
-             backend: str = "torch") -> Predictor:  # fmt: skip
+             backend: str = "torch", device: str = AUTO) -> Predictor:  # fmt: skip
         """The model's weights (weights.load_named: `weights_dir` if given, else the user's retrained
         ones, else the shipped ones), with the segmenter's and the detector's found the same way and
         run on the same backend."""
         check_backend(backend)  # before any weights are read
         model, info, _ = load_named(name, weights_dir)
-        pred = cls(model, info.model, info, backend=backend)
+        pred = cls(model, info.model, info, backend=backend, device=device)
         for judge, role in JUDGES.items():
             if name != judge:
-                setattr(pred, role, load_judge(judge, weights_dir, backend))
+                setattr(pred, role, load_judge(judge, weights_dir, backend, device))
         return pred
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike | Path, backend: str = "torch") -> Predictor:
+    def from_file(cls, path: str | os.PathLike | Path, backend: str = "torch", device: str = AUTO) -> Predictor:
         check_backend(backend)
         model, info = load_weights(path)
-        return cls(model, info.model, info, backend=backend)
+        return cls(model, info.model, info, backend=backend, device=device)
 
     def read(self, images: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
         """(B, 28, 28) [0, 1] MNIST-format images -> (B, 10) softmax probabilities, and (B,)
@@ -200,9 +204,10 @@ class Predictor:
 
     @torch.inference_mode()
     def _read_torch(self, images: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
-        x = torch.as_tensor(np.asarray(images, np.float32)).reshape(-1, 1, 28, 28)
+        x = torch.as_tensor(np.asarray(images, np.float32)).reshape(-1, 1, 28, 28).to(self.device)
         logits, no_digit = split_outputs(self._net(normalize(x).contiguous(memory_format=torch.channels_last)))
-        return torch.softmax(logits, dim=1).numpy(), None if no_digit is None else torch.sigmoid(no_digit).numpy()
+        probs = torch.softmax(logits, dim=1).cpu().numpy()
+        return probs, None if no_digit is None else torch.sigmoid(no_digit).cpu().numpy()
 
     def probabilities(self, images: np.ndarray | torch.Tensor) -> np.ndarray:
         """(B, 28, 28) [0, 1] MNIST-format images -> (B, 10) softmax probabilities."""
@@ -259,12 +264,13 @@ class Predictor:
         return out
 
 
-def load_judge(name: str, weights_dir: str | os.PathLike | None = None, backend: str = "torch") -> Predictor | None:
+def load_judge(name: str, weights_dir: str | os.PathLike | None = None, backend: str = "torch",
+               device: str = AUTO) -> Predictor | None:  # fmt: skip
     """A judge of every model's predictions (SEGMENTER, DETECTOR) from where load_named finds it,
     else the shipped file; None when neither loads."""
     for path in dict.fromkeys([*weights_sources(name, weights_dir), shipped_path(name)]):
         try:
-            return Predictor.from_file(path, backend)
+            return Predictor.from_file(path, backend, device)
         except WeightsError:
             continue
     return None
@@ -280,10 +286,11 @@ class PredictorCache:
     """
 
     def __init__(self, weights_dir: str | os.PathLike | None = None, follow_files: bool = False,
-                 backend: str = "torch"):  # fmt: skip
+                 backend: str = "torch", device: str = AUTO):  # fmt: skip
         self.weights_dir = weights_dir
         self.follow_files = follow_files
         self.backend = check_backend(backend)
+        self.device = str(resolve_device(device))  # a device that is not there fails at start-up
         self.problems: dict[str, str] = {}  # model -> what was wrong with its weights file
         self._loaded: dict[str, tuple[Predictor, int | None]] = {}  # model -> (predictor, file stamp)
         self._lock = threading.RLock()  # loading a model loads its judges through get()
@@ -298,12 +305,12 @@ class PredictorCache:
     def _load(self, name: str) -> Predictor:
         path = weights_sources(name, self.weights_dir)[0]
         try:
-            return Predictor.from_file(path, self.backend)
+            return Predictor.from_file(path, self.backend, self.device)
         except WeightsError as exc:
             if path.resolve() == shipped_path(name).resolve():
                 raise
             # a corrupt retrained file must not take the model down
-            pred = Predictor.from_file(shipped_path(name), self.backend)
+            pred = Predictor.from_file(shipped_path(name), self.backend, self.device)
             self.problems[name] = f"{exc}; using the shipped weights instead"
             return pred
 
@@ -355,9 +362,9 @@ class PredictorCache:
 
     def put(self, name: str, predictor: Predictor) -> None:
         """Put a predictor in use for `name` (rebuilt on the cache's backend if it runs on another)."""
-        if predictor.backend != self.backend:
+        if predictor.backend != self.backend or str(predictor.device) != self.device:
             predictor = Predictor(predictor.model, predictor.name, predictor.info, predictor.segmenter,
-                                  predictor.detector, backend=self.backend)  # fmt: skip
+                                  predictor.detector, backend=self.backend, device=self.device)  # fmt: skip
         with self._lock:
             self._install(name, predictor, self._stamp(name))
 

@@ -212,3 +212,14 @@ def test_the_detector_is_asked_only_where_it_can_change_the_answer(predictor, mn
         assert asked.pop() == asks.sum()
         if not cut:  # asked for few of MNIST's digits, and for most turned ones
             assert asks[:1000].mean() < 0.1 and asks[1000:].mean() > 0.5
+
+
+def test_device_choice():
+    import torch
+
+    from mnist_core.devices import DeviceError
+
+    pred = Predictor.load("mlp_128", device="cpu")
+    assert pred.device == torch.device("cpu") and Predictor.load("mlp_128").device == torch.device("cpu")
+    with pytest.raises(DeviceError, match="CUDA"):
+        Predictor.load("mlp_128", device="cuda")
