@@ -20,6 +20,7 @@ from typing import Callable
 import torch
 
 from .data import Split, load_mnist
+from .learn import LearnConfig, Scores, learn_from_corrections
 from .predict import Predictor
 from .train import Progress, TrainConfig, TrainingCancelled, predictions, train
 from .weights import explicit_weights_dir, install_weights, previous_path, save_weights, weights_path
@@ -38,6 +39,10 @@ class JobState:
     test_accuracy: float | None = None  # of the new weights
     previous_accuracy: float | None = None  # of the weights in use when the job started
     confusion: tuple[tuple[int, ...], ...] = ()  # rows: true digit, columns: predicted (new weights)
+    kind: str = "retrain"  # retrain | learn (from stored corrections)
+    before: Scores | None = None  # a learn job's scores of the weights in use ...
+    after: Scores | None = None  # ... and of the new ones
+    keep_allowed: bool = True  # False when the new weights forgot MNIST (learn.MAX_MNIST_DROP)
 
     @property
     def awaiting_decision(self) -> bool:
@@ -85,6 +90,16 @@ class RetrainJobs:
 
     def start(self, model: str, config: TrainConfig, previous_accuracy: float | None = None) -> JobState:
         """Start a job, or raise JobBusyError (with the running job's state) if one is running."""
+        return self._start(model, previous_accuracy, lambda: self._run(model, config))
+
+    def start_learning(self, model: str, corrections: Split, config: LearnConfig | None = None) -> JobState:
+        """Fine-tune `model` on stored corrections (learn.learn_from_corrections) as a job like retraining."""
+        if len(corrections) == 0:
+            raise ValueError("there are no stored corrections to learn from")
+        return self._start(model, None, lambda: self._learn(model, corrections, config or LearnConfig()), "learn")
+
+    def _start(self, model: str, previous_accuracy: float | None, run: Callable[[], None],
+               kind: str = "retrain") -> JobState:  # fmt: skip
         with self._lock:
             if self._state.running:
                 raise JobBusyError(f"a training job for {self._state.model} is already running")
@@ -93,8 +108,8 @@ class RetrainJobs:
                 candidate_path(self._state.model, self.weights_dir).unlink(missing_ok=True)
                 self._candidate = None
             self._state = JobState(model=model, status="loading", message="loading MNIST", started=time.time(),
-                                   previous_accuracy=previous_accuracy)  # fmt: skip
-            self._thread = threading.Thread(target=self._run, args=(model, config), name="retrain", daemon=True)
+                                   previous_accuracy=previous_accuracy, kind=kind)  # fmt: skip
+            self._thread = threading.Thread(target=run, name=kind, daemon=True)
             self._thread.start()
             return self._state
 
@@ -115,16 +130,41 @@ class RetrainJobs:
             self._data = (load_mnist(self.data_root, train=True), load_mnist(self.data_root, train=False))
         return self._data
 
+    def _on_progress(self, p: Progress) -> None:
+        hist = self._state.history + ((p,) if p.kind == "epoch" else ())
+        self._set(fraction=p.fraction, last=p, history=hist)
+
+    def _learn(self, model: str, corrections: Split, config: LearnConfig) -> None:
+        try:
+            train_split, test_split = self._load()
+            self._set(status="training", message=f"learning from {len(corrections)} corrections")
+            r = learn_from_corrections(model, corrections, train_split, test_split, config, self._on_progress,
+                                       self._cancel.is_set, self.weights_dir)  # fmt: skip
+            self._set(status="saving", message="saving")
+            info = save_weights(r.model, model, candidate_path(model, self.weights_dir), test_accuracy=r.after.mnist,
+                                epochs=r.train_config.epochs, train_config=r.train_config.to_dict(),
+                                train_seconds=r.seconds)  # fmt: skip
+            self._candidate = Predictor(r.model, model, info)
+            self._set(status="finished", fraction=1.0, test_accuracy=r.after.mnist, previous_accuracy=r.before.mnist,
+                      before=r.before, after=r.after, keep_allowed=r.keep_allowed,
+                      message=f"finished: {r.reason}" + ("" if r.keep_allowed else " The new weights cannot be kept."))  # fmt: skip
+        except Exception as exc:
+            self._ended(exc)
+
+    def _ended(self, exc: Exception) -> None:
+        """A job that did not finish ends in a state the UI can show, whatever went wrong."""
+        if isinstance(exc, TrainingCancelled):
+            self._cancel.clear()
+            self._set(status="cancelled", message="cancelled; the previous weights are still in use")
+        else:
+            traceback.print_exception(exc)
+            self._set(status="failed", message=f"failed: {exc}")
+
     def _run(self, model: str, config: TrainConfig) -> None:
         try:
             train_split, test_split = self._load()
             self._set(status="training", message="training")
-
-            def on_progress(p: Progress) -> None:
-                hist = self._state.history + ((p,) if p.kind == "epoch" else ())
-                self._set(fraction=p.fraction, last=p, history=hist)
-
-            result = train(model, train_split, test_split, config, on_progress, should_stop=self._cancel.is_set,
+            result = train(model, train_split, test_split, config, self._on_progress, should_stop=self._cancel.is_set,
                            weights_dir=self.weights_dir)
             self._set(status="saving", message="evaluating and saving")
             # one pass over the test set gives the confusion matrix, and the accuracy is its diagonal
@@ -139,12 +179,8 @@ class RetrainJobs:
             self._set(status="finished", fraction=1.0, test_accuracy=acc,
                       confusion=tuple(tuple(r) for r in confusion.tolist()),
                       message=f"finished: {acc:.2%} on the 10,000 test images. Keep the new weights or discard them.")  # fmt: skip
-        except TrainingCancelled:
-            self._cancel.clear()
-            self._set(status="cancelled", message="cancelled; the previous weights are still in use")
-        except Exception as exc:  # the job must end in a state the UI can show, whatever went wrong
-            traceback.print_exc()
-            self._set(status="failed", message=f"failed: {exc}")
+        except Exception as exc:
+            self._ended(exc)
 
     def keep(self) -> JobState:
         """Put the finished job's weights in use: atomic swap on disk, then in memory."""
@@ -152,6 +188,8 @@ class RetrainJobs:
             state, cand = self._state, self._candidate
             if not state.awaiting_decision or cand is None:
                 raise ValueError("there are no new weights waiting to be kept")
+            if not state.keep_allowed:
+                raise ValueError("these weights cannot be kept: they forgot MNIST; discard them")
             info = install_weights(candidate_path(state.model, self.weights_dir), weights_path(state.model, self.weights_dir))
             if self.on_finished is not None:
                 self.on_finished(state.model, Predictor(cand.model, state.model, info))
