@@ -10,7 +10,7 @@ import os as _os
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .models import DEFAULT_MODEL, create_model, list_models  # noqa: E402
-from .predict import Prediction, Predictor  # noqa: E402
+from .predict import Prediction, Predictor, predict  # noqa: E402
 from .preprocess import InputError, NoInkError, preprocess, to_mnist  # noqa: E402
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Predictor",
     "create_model",
     "list_models",
+    "predict",
     "preprocess",
     "to_mnist",
 ]

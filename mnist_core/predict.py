@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import threading
 from dataclasses import dataclass, replace
@@ -377,3 +378,15 @@ class PredictorCache:
             return read_info(weights_sources(name, self.weights_dir)[0]).test_accuracy
         except WeightsError:
             return None
+
+
+@functools.lru_cache(maxsize=None)
+def _default_predictor(model: str) -> Predictor:
+    return Predictor.load(model)
+
+
+def predict(source: ImageSource, model: str = DEFAULT_MODEL) -> Prediction:
+    """Read the digit (or number) in one image: a path, bytes, a PIL image or an array. The model
+    loads on the first call and is kept for the next (Predictor.load chooses weights and device).
+    Raises InputError for an image that cannot be used."""
+    return _default_predictor(model).predict(source)
