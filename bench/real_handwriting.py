@@ -18,32 +18,16 @@ scikit-learn (installed with the test extras), shown dark on white as a scan.
 from __future__ import annotations
 
 import argparse
-import csv
-import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
 
-from mnist_core import DEFAULT_MODEL, InputError, Predictor
+from mnist_core import DEFAULT_MODEL, Predictor
+from mnist_core.devsets import Item, dev_set, run_set
 
 # exact accuracy targets: single digits; numbers of 2-4 digits
 TARGETS = {"canvas": 0.98, "photo": 0.96, "multi_canvas": 0.95, "multi_photo": 0.90, "scans": 0.97}
-NUMBER_LENGTHS = (2, 3, 4)  # the lengths the number targets are set on
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
-
-
-Item = tuple[str, "Path | np.ndarray", str]  # name, image (a file or a decoded array), label
-
-
-def naive_28x28(source: Path | np.ndarray) -> np.ndarray:
-    """The seed tutorials' pipeline: grey, invert, resize the whole image to 28x28."""
-    img = Image.fromarray(source) if isinstance(source, np.ndarray) else ImageOps.exif_transpose(Image.open(source))
-    return 1.0 - np.asarray(img.convert("L").resize((28, 28)), np.float32) / 255.0
-
-
-def dev_set(folder: Path) -> list[Item]:
-    return [(r["filename"], folder / r["filename"], r["label"]) for r in csv.DictReader(open(folder / "labels.csv"))]
 
 
 def optdigits() -> list[Item]:
@@ -54,49 +38,6 @@ def optdigits() -> list[Item]:
     scans = (255 - data.images * (255 / 16)).round().astype(np.uint8)
     return [(f"optdigits_{i:04d}", scan, str(label)) for i, (scan, label) in enumerate(zip(scans, data.target))]
 
-
-def run_set(predictor: Predictor, items: list[Item]) -> dict:
-    labels, reads, uncertain, errors, times, naive = [], [], [], [], [], []
-    for name, source, label in items:
-        t = time.perf_counter()
-        try:
-            p = predictor.predict(source)
-            reads.append(p.number)
-            uncertain.append(p.uncertain)
-        except InputError:
-            reads.append("")
-            uncertain.append(False)
-            errors.append(name)
-        times.append((time.perf_counter() - t, name))
-        labels.append(label)
-        if len(label) == 1:
-            naive.append(str(int(predictor.probabilities(naive_28x28(source)[None]).argmax())) == label)
-    exact = np.array([a == b for a, b in zip(labels, reads)])
-    counted = np.array([len(a) == len(b) for a, b in zip(labels, reads)])
-    conf = np.zeros((10, 10), int)
-    for a, b in zip(labels, reads):
-        if len(a) == len(b):
-            for x, y in zip(a, b):
-                conf[int(x), int(y)] += 1
-    n_digits = sum(len(a) for a in labels)
-    lengths = sorted({len(a) for a in labels})
-    short = np.array([len(a) in NUMBER_LENGTHS for a in labels])
-    return {
-        "n": len(labels),
-        "accuracy": float(exact.mean()),
-        "accuracy_2_4": float(exact[short].mean()) if short.any() else None,
-        "by_length": {k: (int(sum(len(a) == k for a in labels)), float(np.mean([e for a, e in zip(labels, exact) if len(a) == k]))) for k in lengths},
-        "count_right": float(counted.mean()),
-        "per_digit": float(np.trace(conf) / n_digits),
-        "naive": float(np.mean(naive)) if naive else None,
-        "uncertain": float(np.mean(uncertain)),
-        "false_reject": float(np.mean([u and e for u, e in zip(uncertain, exact)])) + len(errors) / len(labels),
-        "errors": errors,
-        "per_class": [float(conf[d, d] / max(1, conf[d].sum())) for d in range(10)],
-        "confusion": conf,
-        "slowest": sorted(times, reverse=True)[:5],
-        "median_ms": float(np.median([t for t, _ in times]) * 1000),
-    }  # fmt: skip
 
 
 def main() -> None:
@@ -122,7 +63,7 @@ def main() -> None:
         print("slowest: " + ", ".join(f"{f} {t * 1000:.0f} ms" for t, f in r["slowest"]))
     print(f"\n{'set':13s} {'n':>5s} {'exact':>7s} {'2-4 digits':>10s} {'target':>7s} {'per digit':>9s} "
           f"{'resize-28':>9s} {'not sure':>9s} {'false rejects':>14s} {'median ms':>10s}")  # fmt: skip
-    pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
+    pct = lambda v: "-" if v is None else f"{v:.1%}"
     for name, r in results.items():
         target = TARGETS.get(name)
         print(f"{name:13s} {r['n']:5d} {pct(r['accuracy']):>7s} {pct(r['accuracy_2_4']):>10s} "

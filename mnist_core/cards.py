@@ -15,18 +15,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from .devsets import dev_set, run_set
 from .models import DEFAULT_MODEL, DIGITS, count_parameters, get_spec, list_models
 from .predict import DETECTOR, SEGMENTER, Predictor
 from .preprocess import MNIST_MEAN, MNIST_STD
@@ -42,7 +41,6 @@ SET_TITLES = {
     "multi_canvas": "drawn numbers, 2-6 digits",
     "multi_photo": "photographed numbers, 2-6 digits",
 }
-REAL_HANDWRITING = Path(__file__).resolve().parent.parent / "bench" / "real_handwriting.py"
 
 # what each training addition is, by its TrainConfig field (`mnist-train --help` says the same)
 ADDITIONS = {
@@ -66,22 +64,10 @@ FLAGS = {
 # --- measurements ---------------------------------------------------------------------------------
 
 
-def _real_handwriting() -> ModuleType:
-    """bench/real_handwriting.py as a module: the dev sets are read and scored exactly as the bench
-    does, so a card's figures are the bench's. It lives in the repository, not in the package."""
-    if not REAL_HANDWRITING.exists():
-        raise ValueError(f"measuring the dev sets needs {REAL_HANDWRITING.name} from a clone of the repository")
-    spec = importlib.util.spec_from_file_location("_mnist_canvas_real_handwriting", REAL_HANDWRITING)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 def measure_dev(predictor: Predictor, dev_root: str | os.PathLike, sets: tuple[str, ...] = DEV_SETS) -> dict[str, dict]:
-    """Set name -> bench/real_handwriting.py's run_set() result, for each of `sets` under dev_root."""
-    bench = _real_handwriting()
+    """Set name -> devsets.run_set() result, for each of `sets` under dev_root."""
     root = Path(dev_root).expanduser()
-    return {s: bench.run_set(predictor, bench.dev_set(root / s)) for s in _dev_sets(root, sets)}
+    return {s: run_set(predictor, dev_set(root / s)) for s in _dev_sets(root, sets)}
 
 
 def _dev_sets(root: Path, sets: tuple[str, ...] = DEV_SETS) -> list[str]:
@@ -477,7 +463,6 @@ def write_cards(
         get_spec(n)  # an unknown name fails before anything is measured
     if dev_root is not None:
         _dev_sets(Path(dev_root))  # so do missing dev sets
-        _real_handwriting()  # ... and a missing bench
     test = None
     if data_root is not None:
         from .data import load_mnist

@@ -1,0 +1,76 @@
+"""Scoring labelled folders of real handwriting (a `labels.csv` of filename,label beside the images).
+
+The same reading as `mnist-predict`: Predictor.predict on each file. Used by bench/real_handwriting.py
+and by the model cards (mnist_core.cards), so both report the same figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .predict import Predictor
+from .preprocess import InputError
+
+NUMBER_LENGTHS = (2, 3, 4)  # the lengths the number targets are set on
+
+
+Item = tuple[str, "Path | np.ndarray", str]  # name, image (a file or a decoded array), label
+
+
+def naive_28x28(source: Path | np.ndarray) -> np.ndarray:
+    """The seed tutorials' pipeline: grey, invert, resize the whole image to 28x28."""
+    img = Image.fromarray(source) if isinstance(source, np.ndarray) else ImageOps.exif_transpose(Image.open(source))
+    return 1.0 - np.asarray(img.convert("L").resize((28, 28)), np.float32) / 255.0
+
+
+def dev_set(folder: Path) -> list[Item]:
+    return [(r["filename"], folder / r["filename"], r["label"]) for r in csv.DictReader(open(folder / "labels.csv"))]
+
+
+def run_set(predictor: Predictor, items: list[Item]) -> dict:
+    labels, reads, uncertain, errors, times, naive = [], [], [], [], [], []
+    for name, source, label in items:
+        t = time.perf_counter()
+        try:
+            p = predictor.predict(source)
+            reads.append(p.number)
+            uncertain.append(p.uncertain)
+        except InputError:
+            reads.append("")
+            uncertain.append(False)
+            errors.append(name)
+        times.append((time.perf_counter() - t, name))
+        labels.append(label)
+        if len(label) == 1:
+            naive.append(str(int(predictor.probabilities(naive_28x28(source)[None]).argmax())) == label)
+    exact = np.array([a == b for a, b in zip(labels, reads)])
+    counted = np.array([len(a) == len(b) for a, b in zip(labels, reads)])
+    conf = np.zeros((10, 10), int)
+    for a, b in zip(labels, reads):
+        if len(a) == len(b):
+            for x, y in zip(a, b):
+                conf[int(x), int(y)] += 1
+    n_digits = sum(len(a) for a in labels)
+    lengths = sorted({len(a) for a in labels})
+    short = np.array([len(a) in NUMBER_LENGTHS for a in labels])
+    return {
+        "n": len(labels),
+        "accuracy": float(exact.mean()),
+        "accuracy_2_4": float(exact[short].mean()) if short.any() else None,
+        "by_length": {k: (int(sum(len(a) == k for a in labels)), float(np.mean([e for a, e in zip(labels, exact) if len(a) == k]))) for k in lengths},
+        "count_right": float(counted.mean()),
+        "per_digit": float(np.trace(conf) / n_digits),
+        "naive": float(np.mean(naive)) if naive else None,
+        "uncertain": float(np.mean(uncertain)),
+        "false_reject": float(np.mean([u and e for u, e in zip(uncertain, exact)])) + len(errors) / len(labels),
+        "errors": errors,
+        "per_class": [float(conf[d, d] / max(1, conf[d].sum())) for d in range(10)],
+        "confusion": conf,
+        "slowest": sorted(times, reverse=True)[:5],
+        "median_ms": float(np.median([t for t, _ in times]) * 1000),
+    }  # fmt: skip
