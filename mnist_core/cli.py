@@ -6,16 +6,22 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from .data import DatasetNotFoundError, load_mnist, train_val_split
+import torch
+
+from .data import DatasetNotFoundError, Split, load_mnist, train_val_split
+from .devices import DeviceError, resolve_device
+from .distributed import World, check_batch, process_group, rank_device
 from .models import DEFAULT_MODEL, count_parameters, get_spec, list_models
 from .paths import HOME_ENV
 from .predict import Predictor
 from .preprocess import InputError
-from .train import Progress, TrainConfig, TrainingCancelled, evaluate, train
-from .weights import WeightsError, save_weights, weights_path
+from .train import Progress, TrainConfig, TrainingCancelled, TrainResult, evaluate, train
+from .weights import WeightsError, load_named, save_weights, weights_path
 
 
 def _model_arg(value: str) -> str:
@@ -31,6 +37,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "else your retrained weights in the data folder, falling back to the shipped ones)")  # fmt: skip
     p.add_argument("--home", help=f"the data folder for what the program writes (default: ${HOME_ENV}, "
                    "else the platform's user data folder)")  # fmt: skip
+    p.add_argument("--device", default="auto", help="where to run: auto (the machine's accelerator if it has one, "
+                   "else the CPU), cpu, cuda, cuda:N or mps")  # fmt: skip
 
 
 def _parse(p: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
@@ -49,7 +57,7 @@ def _fail(msg: str, code: int = 2) -> int:
 
 
 def train_main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="mnist-train", description="Train a registered model on MNIST and save its weights.")
+    p = argparse.ArgumentParser(prog="mnist-train", description="Train a registered model on MNIST and save its weights.")  # fmt: skip
     p.add_argument("--model", required=True, type=_model_arg, help=f"one of: {', '.join(list_models())}")
     p.add_argument("--epochs", type=int, help="default: the model's recipe")
     p.add_argument("--batch-size", type=int)
@@ -59,29 +67,32 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="train on only the first N images (a quick smoke run)")
     p.add_argument("--styles", type=float, help="add flagged 1s and crossed 7s made from this fraction of MNIST's")
     p.add_argument("--curls", type=float, help="add 9s with a curled tail made from this fraction of MNIST's")
-    p.add_argument("--upright-flags", action="store_const", const=True, help="... flagged 1s only from upright 1s, with steep flags")
-    p.add_argument("--start-from", metavar="MODEL", help="start from this model's weights (in the weights folder), not from scratch")
+    p.add_argument("--upright-flags", action="store_const", const=True, help="... flagged 1s only from upright 1s, with steep flags")  # fmt: skip
+    p.add_argument("--start-from", metavar="MODEL", help="start from this model's weights (in the weights folder), not from scratch")  # fmt: skip
     p.add_argument("--head-only", action="store_const", const=True, help="train only the last layer")
-    p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")
-    p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")
-    p.add_argument("--turned", type=float, help="add digits mirrored or turned so they are no digit, this fraction of the training set, trained to read unsure")
-    p.add_argument("--letters", type=float, help="add letters and signs, this fraction of the training set, trained to read unsure")
-    p.add_argument("--rendered", type=float, help="first add this fraction of the digits again, drawn as inputs are (their ink mask rendered)")
+    p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")  # fmt: skip
+    p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")  # fmt: skip
+    p.add_argument("--turned", type=float, help="add digits mirrored or turned so they are no digit, this fraction of the training set, trained to read unsure")  # fmt: skip
+    p.add_argument("--letters", type=float, help="add letters and signs, this fraction of the training set, trained to read unsure")  # fmt: skip
+    p.add_argument("--rendered", type=float, help="first add this fraction of the digits again, drawn as inputs are (their ink mask rendered)")  # fmt: skip
     p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
     p.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA, else ~/.cache/mnist-canvas)")
-    p.add_argument("--out", help="weights file to write (default: <model>.safetensors in --weights-dir, else in the data folder)")
+    p.add_argument("--out", help="weights file to write (default: <model>.safetensors in --weights-dir, else in the data folder)")  # fmt: skip
     _common(p)
     args = _parse(p, argv)
     try:
+        world = World.from_env()  # torchrun's processes, or this one alone
         cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                     seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
                                     curls=args.curls, upright_flags=args.upright_flags,
                                     start_from=args.start_from, head_only=args.head_only, pairs=args.pairs,
                                     fragments=args.fragments, turned=args.turned, letters=args.letters,
-                                    rendered=args.rendered)  # fmt: skip
+                                    rendered=args.rendered, device=args.device)  # fmt: skip
         if args.elastic is not None:
             cfg = replace(cfg, augmentation=replace(cfg.augmentation, elastic_px=args.elastic))
-    except ValueError as exc:
+        device = rank_device(resolve_device(cfg.device), world)  # before any data is read
+        check_batch(cfg.batch_size, world)
+    except ValueError as exc:  # DeviceError among them
         return _fail(str(exc))
     out = Path(args.out) if args.out else weights_path(args.model, args.weights_dir)
     try:
@@ -92,31 +103,49 @@ def train_main(argv: list[str] | None = None) -> int:
     train_split, val_split = train_val_split(full, cfg.val_size, cfg.seed)
     # with a validation split the per-epoch curve is on it, so recipes are chosen without the test set
     monitor = val_split if cfg.val_size else test
+    try:
+        with _progress_bar(args.model, cfg, world.is_main) as on_progress, process_group(world, device):
+            result = train(args.model, train_split, monitor, cfg, on_progress=on_progress, weights_dir=args.weights_dir)
+    except (KeyboardInterrupt, TrainingCancelled):
+        return _fail(f"training interrupted; {out} was not changed", 130)
+    except WeightsError as exc:  # the weights to start from are missing, corrupt or do not fit
+        return _fail(str(exc))
+    except torch.distributed.DistError as exc:  # another process failed, was killed, or stopped answering
+        return _fail(f"training failed: {str(exc).splitlines()[0]}; {out} was not changed", 1)
+    if not world.is_main:  # rank 0 alone evaluates and writes
+        return 0
+    return _save(args.model, result, test, out, replace(cfg, device=device.type))
+
+
+@contextmanager
+def _progress_bar(name: str, cfg: TrainConfig, shown: bool = True) -> Iterator[Callable[[Progress], None] | None]:
+    """A progress bar on stderr for the duration (only where `shown`: rank 0); yields its callback."""
+    if not shown:
+        yield None
+        return
     from tqdm import tqdm
 
-    epochs = cfg.epochs
-    bar = tqdm(total=epochs, unit="epoch", desc=args.model, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=cfg.epochs, unit="epoch", desc=name, file=sys.stderr, dynamic_ncols=True)
 
     def on_progress(pr: Progress) -> None:
-        bar.n = round(pr.fraction * epochs, 3)
+        bar.n = round(pr.fraction * cfg.epochs, 3)
         post = {"loss": f"{pr.loss:.4f}", "train": f"{pr.accuracy:.4f}"}
         if pr.kind == "epoch":
             post["val" if cfg.val_size else "test"] = f"{pr.test_accuracy:.4f}"
         bar.set_postfix(post, refresh=True)
 
     try:
-        result = train(args.model, train_split, monitor, cfg, on_progress=on_progress, weights_dir=args.weights_dir)
-    except (KeyboardInterrupt, TrainingCancelled):
+        yield on_progress
+    finally:
         bar.close()
-        return _fail(f"training interrupted; {out} was not changed", 130)
-    except WeightsError as exc:  # the weights to start from are missing, corrupt or do not fit
-        bar.close()
-        return _fail(str(exc))
-    bar.close()
+
+
+def _save(name: str, result: TrainResult, test: Split, out: Path, cfg: TrainConfig) -> int:
+    """Write the weights (atomically) with the test accuracy and the recipe, the device it ran on included."""
     test_acc, _ = evaluate(result.model, test) if cfg.val_size else (result.test_accuracy, None)
-    save_weights(result.model, args.model, out, test_accuracy=test_acc, epochs=epochs,
+    save_weights(result.model, name, out, test_accuracy=test_acc, epochs=cfg.epochs,
                  train_config=cfg.to_dict(), train_seconds=result.seconds)  # fmt: skip
-    summary = {"model": args.model, "test_accuracy": test_acc, "seconds": round(result.seconds, 1), "out": str(out)}
+    summary = {"model": name, "test_accuracy": test_acc, "seconds": round(result.seconds, 1), "out": str(out)}
     if cfg.val_size:
         summary["val_accuracy"] = result.test_accuracy
     print(json.dumps(summary))
@@ -136,6 +165,10 @@ def eval_main(argv: list[str] | None = None) -> int:
     p.add_argument("--markdown", action="store_true", help="a table for the README (accuracy, size, training time)")
     _common(p)
     args = _parse(p, argv)
+    try:
+        device = resolve_device(args.device)
+    except DeviceError as exc:
+        return _fail(str(exc))
     names = list_models() if args.all else [args.model or DEFAULT_MODEL]
     if args.markdown:
         print("| model | architecture | parameters | MNIST test accuracy | epochs | training time |")
@@ -147,17 +180,17 @@ def eval_main(argv: list[str] | None = None) -> int:
     code = 0
     for name in names:
         try:
-            pred = Predictor.load(name, args.weights_dir)
+            model, info, _ = load_named(name, args.weights_dir)
         except WeightsError as exc:
             print(json.dumps({"model": name, "error": str(exc)}) if args.json else f"{name}: {exc}")
             code = 1
             continue
-        acc, _ = evaluate(pred.model, test)
+        acc, _ = evaluate(model.to(device), test)
         if args.markdown:
-            info, star = pred.info, " (default)" if name == DEFAULT_MODEL else ""
-            seconds = f"{info.train_seconds / 60:.1f} min" if info and info.train_seconds else "?"
-            print(f"| `{name}`{star} | {get_spec(name).description} | {count_parameters(pred.model):,} | "
-                  f"{acc:.2%} | {info.epochs if info else '?'} | {seconds} |", flush=True)  # fmt: skip
+            star = " (default)" if name == DEFAULT_MODEL else ""
+            seconds = f"{info.train_seconds / 60:.1f} min" if info.train_seconds else "?"
+            print(f"| `{name}`{star} | {get_spec(name).description} | {count_parameters(model):,} | "
+                  f"{acc:.2%} | {info.epochs or '?'} | {seconds} |", flush=True)  # fmt: skip
         elif args.json:
             print(json.dumps({"model": name, "accuracy": round(acc, 6), "n": len(test)}), flush=True)
         else:
@@ -169,7 +202,7 @@ def eval_main(argv: list[str] | None = None) -> int:
 
 
 def predict_main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="mnist-predict", description="Read the handwritten digit (or number) in each image.")
+    p = argparse.ArgumentParser(prog="mnist-predict", description="Read the handwritten digit (or number) in each image.")  # fmt: skip
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--model", type=_model_arg, default=DEFAULT_MODEL)
     p.add_argument("--top-k", type=int, default=3)
@@ -179,7 +212,11 @@ def predict_main(argv: list[str] | None = None) -> int:
     if not 1 <= args.top_k <= 10:
         return _fail("--top-k must be between 1 and 10")
     try:
-        predictor = Predictor.load(args.model, args.weights_dir)
+        device = resolve_device(args.device)  # before any weights are read
+    except DeviceError as exc:
+        return _fail(str(exc))
+    try:
+        predictor = Predictor.load(args.model, args.weights_dir, device=str(device))
     except WeightsError as exc:
         return _fail(str(exc))
     code = 0

@@ -5,16 +5,17 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import draw_digit
+
 from mnist_core import DEFAULT_MODEL
+from mnist_core.devices import resolve_device
 from mnist_core.weights import load_weights, read_info, shipped_path
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
     exe = shutil.which(args[0])
     assert exe, f"{args[0]} is not installed: pip install -e ."
-    return subprocess.run([exe, *args[1:]], capture_output=True, text=True, cwd=cwd, timeout=600)
+    return subprocess.run([exe, *args[1:]], capture_output=True, text=True, cwd=cwd, timeout=600, check=False)
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def test_predict_json_contract(images):
     assert [line["path"] for line in lines] == args  # input order, paths exactly as given
     seven, notes, missing, four, blank = lines
     assert seven["digit"] == 7 and 0.5 < seven["confidence"] <= 1 and seven["model"] == DEFAULT_MODEL
-    assert [t["digit"] for t in seven["top_k"]][0] == 7 and len(seven["top_k"]) == 2
+    assert seven["top_k"][0]["digit"] == 7 and len(seven["top_k"]) == 2
     assert set(seven) <= {"path", "digit", "confidence", "top_k", "model", "uncertain"}
     assert four["digit"] == 4
     assert set(notes) == {"path", "error"} and "not an image" in notes["error"]
@@ -68,12 +69,12 @@ def test_eval_missing_dataset_is_clear(tmp_path):
 def test_train_writes_loadable_weights(tmp_path, data_root):
     out = tmp_path / "w" / "tiny.safetensors"
     res = run("mnist-train", "--model", "cnn_small", "--epochs", "1", "--limit", "1000", "--batch-size", "50",
-              "--lr", "0.05", "--data-root", str(data_root), "--out", str(out))  # fmt: skip
+              "--lr", "0.05", "--device", "cpu", "--data-root", str(data_root), "--out", str(out))  # fmt: skip
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
-    model, info = load_weights(out)
+    _, info = load_weights(out)
     assert info.model == "cnn_small" and info.test_accuracy == pytest.approx(summary["test_accuracy"])
-    assert info.train_config["limit"] == 1000 and info.epochs == 1
+    assert info.train_config["limit"] == 1000 and info.epochs == 1 and info.train_config["device"] == "cpu"
 
 
 def test_train_from_weights_that_do_not_fit_is_clear(tmp_path, data_root):
@@ -94,3 +95,4 @@ def test_train_records_its_recipe(tmp_path, data_root):
     assert config["augmentation"]["elastic_px"] == 1.5 and config["styles"] == 0.5 and info.epochs == config["epochs"]
     assert config["upright_flags"] is True and config["turned"] == 0.1 and config["letters"] == 0.05
     assert config["rendered"] == 0.2 and config["curls"] == 0.3
+    assert config["device"] == resolve_device("auto").type  # where "auto" ran, not "auto"

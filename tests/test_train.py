@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import replace
+from itertools import pairwise
 
 import pytest
 
@@ -48,7 +48,7 @@ def test_tiny_training_learns_and_reports(mnist_train, mnist_test):
     steps = [r for r in reports if r.kind == "step"]
     epochs = [r for r in reports if r.kind == "epoch"]
     assert len(epochs) == 2 and len(steps) >= 9
-    assert all(a.fraction <= b.fraction for a, b in zip(reports, reports[1:]))
+    assert all(a.fraction <= b.fraction for a, b in pairwise(reports))
     assert epochs[-1].test_accuracy == result.test_accuracy > 0.85  # far above chance after 94 steps
     assert evaluate(result.model, small(mnist_test, 1000))[0] == pytest.approx(result.test_accuracy)
 
@@ -128,6 +128,7 @@ def test_the_default_starts_from_the_cnn_and_learns_what_is_no_digit(mnist_train
     head = list(after)[-2:]
     assert all(torch.equal(before[k], after[k]) for k in after if k not in head)
     assert after[head[0]].shape == (11, 1152) and before[head[0]].shape == (10, 1152)
+
     @torch.no_grad()
     def no_digit(images: torch.Tensor) -> float:
         return torch.sigmoid(split_outputs(result.model(normalize(images.unsqueeze(1))))[1]).mean().item()
@@ -137,3 +138,36 @@ def test_the_default_starts_from_the_cnn_and_learns_what_is_no_digit(mnist_train
     # measured: 0.79, 0.77 and 0.13
     assert min(no_digit(turned), no_digit(glyphs)) > 0.6 > 4 * no_digit(mnist_test.images[:500])
     assert evaluate(result.model, small(mnist_test, 1000))[0] > 0.98
+
+
+def test_the_device_is_where_not_what():
+    """A config names its device, checked as a name; configs differing only there are the same recipe."""
+    from mnist_core.devices import DeviceError
+
+    with pytest.raises(DeviceError, match="unknown device 'tpu'"):
+        TrainConfig(device="tpu")
+    elsewhere = TrainConfig.for_model("cnn", device="cuda:1")  # recorded on a GPU machine, read on any
+    assert elsewhere == TrainConfig.for_model("cnn") and elsewhere.to_dict()["device"] == "cuda:1"
+    assert TrainConfig.from_dict(elsewhere.to_dict()).device == "cuda:1"
+
+
+def test_same_seed_same_weights_and_the_model_comes_back_on_the_cpu(mnist_train):
+    import torch
+
+    cfg = TrainConfig(epochs=1, batch_size=100, lr=0.05, augment=True, limit=500, device="cpu")
+    a, b = (train("cnn_small", mnist_train, None, cfg).model for _ in range(2))
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    assert {p.device.type for p in a.parameters()} == {"cpu"} and a[0].weight.is_contiguous()
+
+
+def test_a_device_that_is_not_there_fails_before_training(mnist_train):
+    import torch
+
+    from mnist_core.devices import DeviceError
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    reports: list[Progress] = []
+    with pytest.raises(DeviceError, match=r"CUDA was asked for \(--device cuda\)"):
+        train("cnn_small", mnist_train, None, TrainConfig(limit=100, device="cuda"), reports.append)
+    assert reports == []
