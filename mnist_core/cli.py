@@ -18,7 +18,7 @@ from .devices import DeviceError, resolve_device
 from .distributed import World, check_batch, process_group, rank_device
 from .models import DEFAULT_MODEL, count_parameters, get_spec, list_models
 from .paths import HOME_ENV
-from .predict import Predictor
+from .predict import BACKENDS, Predictor
 from .preprocess import InputError
 from .train import Progress, TrainConfig, TrainingCancelled, TrainResult, evaluate, train
 from .weights import WeightsError, load_named, save_weights, weights_path
@@ -163,6 +163,9 @@ def eval_main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-root")
     p.add_argument("--json", action="store_true", help="one JSON object per model")
     p.add_argument("--markdown", action="store_true", help="a table for the README (accuracy, size, training time)")
+    p.add_argument("--card", metavar="DIR", help="write each model's card (Hugging Face layout) into DIR as <model>.md, "
+                   "from its weights file; with --data-root also measured on MNIST, with --dev-root on real handwriting")  # fmt: skip
+    p.add_argument("--dev-root", metavar="DIR", help="with --card: the development sets of real handwriting")
     _common(p)
     args = _parse(p, argv)
     try:
@@ -170,6 +173,15 @@ def eval_main(argv: list[str] | None = None) -> int:
     except DeviceError as exc:
         return _fail(str(exc))
     names = list_models() if args.all else [args.model or DEFAULT_MODEL]
+    if args.card:  # cards instead of accuracy lines; MNIST is measured only when --data-root is given
+        from .cards import write_cards
+
+        try:
+            for path in write_cards(Path(args.card), names, args.weights_dir, args.data_root, args.dev_root):
+                print(path, flush=True)
+        except (WeightsError, DatasetNotFoundError, ValueError) as exc:
+            return _fail(str(exc))
+        return 0
     if args.markdown:
         print("| model | architecture | parameters | MNIST test accuracy | epochs | training time |")
         print("|---|---|---:|---:|---:|---:|")
@@ -207,6 +219,8 @@ def predict_main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=_model_arg, default=DEFAULT_MODEL)
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--json", action="store_true", help="one JSON object per input line, in input order")
+    p.add_argument("--backend", choices=BACKENDS, default="torch", help="what runs the model (onnx: ONNX Runtime, "
+                   'pip install "mnist-canvas[onnx]")')  # fmt: skip
     _common(p)
     args = _parse(p, argv)
     if not 1 <= args.top_k <= 10:
@@ -216,8 +230,8 @@ def predict_main(argv: list[str] | None = None) -> int:
     except DeviceError as exc:
         return _fail(str(exc))
     try:
-        predictor = Predictor.load(args.model, args.weights_dir, device=str(device))
-    except WeightsError as exc:
+        predictor = Predictor.load(args.model, args.weights_dir, args.backend, str(device))
+    except (WeightsError, ImportError) as exc:
         return _fail(str(exc))
     code = 0
     for path in args.images:  # one at a time: a bad file costs only its own line

@@ -96,3 +96,17 @@ def test_train_records_its_recipe(tmp_path, data_root):
     assert config["upright_flags"] is True and config["turned"] == 0.1 and config["letters"] == 0.05
     assert config["rendered"] == 0.2 and config["curls"] == 0.3
     assert config["device"] == resolve_device("auto").type  # where "auto" ran, not "auto"
+
+
+def test_eval_writes_model_cards(tmp_path):
+    from mnist_core.cli import eval_main
+
+    assert eval_main(["--model", "cnn_small", "--card", str(tmp_path)]) == 0
+    assert "cnn_small" in (tmp_path / "cnn_small.md").read_text()
+
+
+def test_predict_with_the_onnx_backend(tmp_path):
+    draw_digit("7").save(tmp_path / "seven.png")
+    res = run("mnist-predict", "--json", "--backend", "onnx", "--model", "cnn_small", str(tmp_path / "seven.png"))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["digit"] == 7
