@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import httpx
 import pytest
+from conftest import draw_digit
 from gradio_client import Client, handle_file
 
-from conftest import draw_digit
 from demo.app import AppConfig, config_from_args, parse_args, serve, sketch_image
 from mnist_core.weights import read_info
 
@@ -39,7 +38,7 @@ def test_predict_drawn_digit(client, tmp_path, digit):
     draw_digit(digit, paper=(0, 0, 0, 0)).save(path)  # as a sketchpad layer: strokes only in alpha
     result = client.predict(handle_file(str(path)), "cnn", api_name="/predict")
     assert result["digit"] == int(digit) and result["model"] == "cnn" and "path" not in result
-    assert [k["digit"] for k in result["top_k"]][0] == int(digit) and len(result["top_k"]) == 3
+    assert result["top_k"][0]["digit"] == int(digit) and len(result["top_k"]) == 3
     assert "digits" not in result and "number" not in result
 
 
@@ -108,7 +107,9 @@ def test_retrain_one_job_at_a_time_and_new_weights_used(server, client, tmp_path
     def answers() -> tuple[float, float]:
         """cnn_small's confidence from the app's process and from the /v1 worker processes."""
         gradio = client.predict(handle_file(str(path)), "cnn_small", api_name="/predict")["confidence"]
-        rest = httpx.post(url + "v1/predict", files={"image": ("7.png", path.read_bytes())}, data={"model": "cnn_small"})
+        rest = httpx.post(
+            url + "v1/predict", files={"image": ("7.png", path.read_bytes())}, data={"model": "cnn_small"}
+        )
         return gradio, rest.json()["confidence"]
 
     kept = answers()
