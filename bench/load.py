@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 from fastapi import File, UploadFile  # module level: FastAPI resolves these annotations by name
@@ -67,7 +68,7 @@ def serve_trivial(port: int) -> None:
     app, _, _ = demo.launch(server_port=port, prevent_thread_lock=True, quiet=True)
 
     @app.post("/v1/decode")
-    def v1_decode(image: UploadFile = File(...)) -> dict:
+    def v1_decode(image: Annotated[UploadFile, File()]) -> dict:
         import io
 
         with Image.open(io.BytesIO(image.file.read())) as img:
@@ -118,8 +119,14 @@ def drive(call, clients: int, requests: int, files: list[Path]) -> dict:
         t.join()
     wall = time.perf_counter() - t0
     lat = np.array(latencies or [float("nan")]) * 1000
-    return {"rps": len(latencies) / wall, "p50": np.percentile(lat, 50), "p95": np.percentile(lat, 95),
-            "p99": np.percentile(lat, 99), "errors": len(errors), "first_error": errors[0] if errors else ""}  # fmt: skip
+    return {
+        "rps": len(latencies) / wall,
+        "p50": np.percentile(lat, 50),
+        "p95": np.percentile(lat, 95),
+        "p99": np.percentile(lat, 99),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+    }
 
 
 def wrk(url: str, connections: int, seconds: int, files: list[Path]) -> dict:
@@ -136,8 +143,14 @@ def wrk(url: str, connections: int, seconds: int, files: list[Path]) -> dict:
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = (sum(map(int, m.groups())) if m else 0) + (int(non2xx.group(1)) if non2xx else 0)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": pct(50), "p95": pct(90),
-            "p99": pct(99), "errors": errors, "first_error": "" if not errors else out.strip().splitlines()[-4]}  # fmt: skip
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": pct(50),
+        "p95": pct(90),
+        "p99": pct(99),
+        "errors": errors,
+        "first_error": "" if not errors else out.strip().splitlines()[-4],
+    }
 
 
 def main() -> None:
@@ -185,7 +198,9 @@ def main() -> None:
 
         drive(rest(app_url + "v1/predict"), 2, 2, files)  # the prediction workers are up and warm
         runs = {
-            "gradio /predict: trivial app (decode only)": drive(gradio(triv_url, ()), args.clients, args.requests, files),
+            "gradio /predict: trivial app (decode only)": drive(
+                gradio(triv_url, ()), args.clients, args.requests, files
+            ),
             "gradio /predict: mnist-canvas": drive(gradio(app_url, ("cnn",)), args.clients, args.requests, files),
             "POST /v1/decode (decode only)": plain(triv_url + "v1/decode"),
             "POST /v1/predict: mnist-canvas": plain(app_url + "v1/predict"),
@@ -203,7 +218,10 @@ def main() -> None:
         if r["first_error"]:
             print(f"    first error: {r['first_error']}")
     names = list(runs)
-    print(f"gradio: mnist-canvas / trivial throughput = {runs[names[1]]['rps'] / runs[names[0]]['rps']:.0%} (target >= 80%)")
+    print(
+        "gradio: mnist-canvas / trivial throughput = "
+        f"{runs[names[1]]['rps'] / runs[names[0]]['rps']:.0%} (target >= 80%)"
+    )
     print(f"/v1/predict: {runs[names[3]]['rps']:.0f} req/s (target >= 100)")
 
 

@@ -36,8 +36,9 @@ def optdigits() -> list[Item]:
 
     data = load_digits()
     scans = (255 - data.images * (255 / 16)).round().astype(np.uint8)
-    return [(f"optdigits_{i:04d}", scan, str(label)) for i, (scan, label) in enumerate(zip(scans, data.target))]
-
+    return [
+        (f"optdigits_{i:04d}", scan, str(label)) for i, (scan, label) in enumerate(zip(scans, data.target, strict=True))
+    ]
 
 
 def main() -> None:
@@ -52,7 +53,9 @@ def main() -> None:
         r = results[name] = run_set(predictor, optdigits() if name == "scans" else dev_set(args.dev / name))
         print(f"\n== {name} ({r['n']} images, model {args.model})")
         if len(r["by_length"]) > 1 or 1 not in r["by_length"]:
-            print("exact by length: " + "  ".join(f"{k} digits: {a:.1%} of {n}" for k, (n, a) in r["by_length"].items()))
+            print(
+                "exact by length: " + "  ".join(f"{k} digits: {a:.1%} of {n}" for k, (n, a) in r["by_length"].items())
+            )
             print(f"count of digits right: {r['count_right']:.1%}   per-digit accuracy: {r['per_digit']:.1%}")
         print("per-class accuracy: " + "  ".join(f"{d}:{a:.0%}" for d, a in enumerate(r["per_class"])))
         print("confusion (rows: true digit, columns: read; where the count of digits was right)")
@@ -63,7 +66,10 @@ def main() -> None:
         print("slowest: " + ", ".join(f"{f} {t * 1000:.0f} ms" for t, f in r["slowest"]))
     print(f"\n{'set':13s} {'n':>5s} {'exact':>7s} {'2-4 digits':>10s} {'target':>7s} {'per digit':>9s} "
           f"{'resize-28':>9s} {'not sure':>9s} {'false rejects':>14s} {'median ms':>10s}")  # fmt: skip
-    pct = lambda v: "-" if v is None else f"{v:.1%}"
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{v:.1%}"
+
     for name, r in results.items():
         target = TARGETS.get(name)
         print(f"{name:13s} {r['n']:5d} {pct(r['accuracy']):>7s} {pct(r['accuracy_2_4']):>10s} "

@@ -57,7 +57,9 @@ def _fail(msg: str, code: int = 2) -> int:
 
 
 def train_main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="mnist-train", description="Train a registered model on MNIST and save its weights.")  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="mnist-train", description="Train a registered model on MNIST and save its weights."
+    )
     p.add_argument("--model", required=True, type=_model_arg, help=f"one of: {', '.join(list_models())}")
     p.add_argument("--epochs", type=int, help="default: the model's recipe")
     p.add_argument("--batch-size", type=int)
@@ -67,17 +69,25 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="train on only the first N images (a quick smoke run)")
     p.add_argument("--styles", type=float, help="add flagged 1s and crossed 7s made from this fraction of MNIST's")
     p.add_argument("--curls", type=float, help="add 9s with a curled tail made from this fraction of MNIST's")
-    p.add_argument("--upright-flags", action="store_const", const=True, help="... flagged 1s only from upright 1s, with steep flags")  # fmt: skip
-    p.add_argument("--start-from", metavar="MODEL", help="start from this model's weights (in the weights folder), not from scratch")  # fmt: skip
+    p.add_argument("--upright-flags", action="store_const", const=True,
+                   help="... flagged 1s only from upright 1s, with steep flags")  # fmt: skip
+    p.add_argument("--start-from", metavar="MODEL",
+                   help="start from this model's weights (in the weights folder), not from scratch")  # fmt: skip
     p.add_argument("--head-only", action="store_const", const=True, help="train only the last layer")
-    p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, trained to read unsure")  # fmt: skip
-    p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, trained to read unsure")  # fmt: skip
-    p.add_argument("--turned", type=float, help="add digits mirrored or turned so they are no digit, this fraction of the training set, trained to read unsure")  # fmt: skip
-    p.add_argument("--letters", type=float, help="add letters and signs, this fraction of the training set, trained to read unsure")  # fmt: skip
-    p.add_argument("--rendered", type=float, help="first add this fraction of the digits again, drawn as inputs are (their ink mask rendered)")  # fmt: skip
+    p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, "
+                   "trained to read unsure")  # fmt: skip
+    p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, "
+                   "trained to read unsure")  # fmt: skip
+    p.add_argument("--turned", type=float, help="add digits mirrored or turned so they are no digit, "
+                   "this fraction of the training set, trained to read unsure")  # fmt: skip
+    p.add_argument("--letters", type=float, help="add letters and signs, this fraction of the training set, "
+                   "trained to read unsure")  # fmt: skip
+    p.add_argument("--rendered", type=float, help="first add this fraction of the digits again, "
+                   "drawn as inputs are (their ink mask rendered)")  # fmt: skip
     p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
     p.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA, else ~/.cache/mnist-canvas)")
-    p.add_argument("--out", help="weights file to write (default: <model>.safetensors in --weights-dir, else in the data folder)")  # fmt: skip
+    p.add_argument("--out", help="weights file to write "
+                   "(default: <model>.safetensors in --weights-dir, else in the data folder)")  # fmt: skip
     _common(p)
     args = _parse(p, argv)
     try:
@@ -163,8 +173,9 @@ def eval_main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-root")
     p.add_argument("--json", action="store_true", help="one JSON object per model")
     p.add_argument("--markdown", action="store_true", help="a table for the README (accuracy, size, training time)")
-    p.add_argument("--card", metavar="DIR", help="write each model's card (Hugging Face layout) into DIR as <model>.md, "
-                   "from its weights file; with --data-root also measured on MNIST, with --dev-root on real handwriting")  # fmt: skip
+    p.add_argument("--card", metavar="DIR", help="write each model's card (Hugging Face layout) into DIR "
+                   "as <model>.md, from its weights file; with --data-root also measured on MNIST, "
+                   "with --dev-root on real handwriting")  # fmt: skip
     p.add_argument("--dev-root", metavar="DIR", help="with --card: the development sets of real handwriting")
     _common(p)
     args = _parse(p, argv)
@@ -214,7 +225,9 @@ def eval_main(argv: list[str] | None = None) -> int:
 
 
 def predict_main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="mnist-predict", description="Read the handwritten digit (or number) in each image.")  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="mnist-predict", description="Read the handwritten digit (or number) in each image."
+    )
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--model", type=_model_arg, default=DEFAULT_MODEL)
     p.add_argument("--top-k", type=int, default=3)

@@ -47,10 +47,10 @@ class Split:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, index: torch.Tensor | slice) -> "Split":
+    def subset(self, index: torch.Tensor | slice) -> Split:
         return Split(self.images[index], self.labels[index])
 
-    def plus(self, other: "Split") -> "Split":
+    def plus(self, other: Split) -> Split:
         """This split's images and labels followed by `other`'s."""
         return Split(torch.cat([self.images, other.images]), torch.cat([self.labels, other.labels]))
 
@@ -225,8 +225,9 @@ def _variant(img: np.ndarray, label: int, rng: np.random.Generator, upright: boo
     return (out * 255).astype(np.uint8)
 
 
-def style_variants(split: Split, fraction: float = 0.3, seed: int = 0, upright: bool = False,
-                   digits: tuple[int, ...] = (1, 7)) -> Split:
+def style_variants(
+    split: Split, fraction: float = 0.3, seed: int = 0, upright: bool = False, digits: tuple[int, ...] = (1, 7)
+) -> Split:
     """Extra training digits made from a `fraction` of MNIST's: flagged 1s, crossed 7s and 9s with a
     curled tail, of the given `digits` (with `upright`, flagged 1s only from upright 1s, with steep flags)."""
     rng = np.random.default_rng(seed)

@@ -48,12 +48,12 @@ def run_set(predictor: Predictor, items: list[Item]) -> dict:
         labels.append(label)
         if len(label) == 1:
             naive.append(str(int(predictor.probabilities(naive_28x28(source)[None]).argmax())) == label)
-    exact = np.array([a == b for a, b in zip(labels, reads)])
-    counted = np.array([len(a) == len(b) for a, b in zip(labels, reads)])
+    exact = np.array([a == b for a, b in zip(labels, reads, strict=True)])
+    counted = np.array([len(a) == len(b) for a, b in zip(labels, reads, strict=True)])
     conf = np.zeros((10, 10), int)
-    for a, b in zip(labels, reads):
+    for a, b in zip(labels, reads, strict=True):
         if len(a) == len(b):
-            for x, y in zip(a, b):
+            for x, y in zip(a, b, strict=True):
                 conf[int(x), int(y)] += 1
     n_digits = sum(len(a) for a in labels)
     lengths = sorted({len(a) for a in labels})
@@ -62,12 +62,15 @@ def run_set(predictor: Predictor, items: list[Item]) -> dict:
         "n": len(labels),
         "accuracy": float(exact.mean()),
         "accuracy_2_4": float(exact[short].mean()) if short.any() else None,
-        "by_length": {k: (int(sum(len(a) == k for a in labels)), float(np.mean([e for a, e in zip(labels, exact) if len(a) == k]))) for k in lengths},
+        "by_length": {k: (int(sum(len(a) == k for a in labels)),
+                          float(np.mean([e for a, e in zip(labels, exact, strict=True) if len(a) == k])))
+                      for k in lengths},
         "count_right": float(counted.mean()),
         "per_digit": float(np.trace(conf) / n_digits),
         "naive": float(np.mean(naive)) if naive else None,
         "uncertain": float(np.mean(uncertain)),
-        "false_reject": float(np.mean([u and e for u, e in zip(uncertain, exact)])) + len(errors) / len(labels),
+        "false_reject": float(np.mean([u and e for u, e in zip(uncertain, exact, strict=True)]))
+                        + len(errors) / len(labels),
         "errors": errors,
         "per_class": [float(conf[d, d] / max(1, conf[d].sum())) for d in range(10)],
         "confusion": conf,

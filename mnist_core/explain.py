@@ -99,7 +99,7 @@ def explain(predictor: Predictor, source: ImageSource, steps: int = IG_STEPS) ->
     attributions = integrated_gradients(predictor.model, images, [p.digit for p in reads], steps)
     layers = first_layer(predictor.model, images)
     digits = []
-    for p, attr, layer in zip(reads, attributions, layers):
+    for p, attr, layer in zip(reads, attributions, layers, strict=True):
         box = _working_box(p.box, scale, gray.shape)
         digits.append(DigitExplanation(p, box, fit_of(p.image), attr, onto_box(attr, p.image, box, gray.shape), layer))
     return Explanation(predictor.name, prediction, _visible(gray, alpha), ink, tuple(digits))
@@ -147,7 +147,7 @@ def first_layer(model: nn.Module, images: np.ndarray, top: int = TOP_UNITS) -> l
     if isinstance(layer, nn.Conv2d):
         return [_conv_maps(maps.numpy()) for maps in h]
     assert isinstance(layer, nn.Linear)
-    return [_linear_units(layer, a.numpy(), xi[0].numpy(), top) for a, xi in zip(h, x)]
+    return [_linear_units(layer, a.numpy(), xi[0].numpy(), top) for a, xi in zip(h, x, strict=True)]
 
 
 def _conv_maps(maps: np.ndarray) -> FirstLayer:

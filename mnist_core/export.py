@@ -277,8 +277,9 @@ def export_main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", required=True, help="a registered model's name")
     p.add_argument("--out", required=True, type=Path, help="the .onnx file to write (its contract: FILE.onnx.json)")
     p.add_argument("--weights-dir", help="folder of weights files (default: as mnist-predict finds them)")
-    p.add_argument("--verify", action="store_true", help="read the MNIST test set with the exported file and with PyTorch, "
-                   f"print both accuracies, and fail if they differ by more than {MAX_ACCURACY_GAP}")  # fmt: skip
+    p.add_argument("--verify", action="store_true", help="read the MNIST test set with the exported file "
+                   "and with PyTorch, print both accuracies, "
+                   f"and fail if they differ by more than {MAX_ACCURACY_GAP}")  # fmt: skip
     p.add_argument("--check-data", metavar="DATA_ROOT", help="the MNIST folder for --verify (implies it)")
     args = p.parse_args(argv)
     test = None

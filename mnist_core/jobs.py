@@ -13,9 +13,9 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -147,7 +147,8 @@ class RetrainJobs:
             self._candidate = Predictor(r.model, model, info)
             self._set(status="finished", fraction=1.0, test_accuracy=r.after.mnist, previous_accuracy=r.before.mnist,
                       before=r.before, after=r.after, keep_allowed=r.keep_allowed,
-                      message=f"finished: {r.reason}" + ("" if r.keep_allowed else " The new weights cannot be kept."))  # fmt: skip
+                      message=f"finished: {r.reason}"
+                              + ("" if r.keep_allowed else " The new weights cannot be kept."))  # fmt: skip
         except Exception as exc:
             self._ended(exc)
 
@@ -164,8 +165,15 @@ class RetrainJobs:
         try:
             train_split, test_split = self._load()
             self._set(status="training", message="training")
-            result = train(model, train_split, test_split, config, self._on_progress, should_stop=self._cancel.is_set,
-                           weights_dir=self.weights_dir)
+            result = train(
+                model,
+                train_split,
+                test_split,
+                config,
+                self._on_progress,
+                should_stop=self._cancel.is_set,
+                weights_dir=self.weights_dir,
+            )
             self._set(status="saving", message="evaluating and saving")
             # one pass over the test set gives the confusion matrix, and the accuracy is its diagonal
             confusion = torch.zeros(10, 10, dtype=torch.long)
@@ -178,7 +186,8 @@ class RetrainJobs:
             self._candidate = Predictor(result.model, model, info)
             self._set(status="finished", fraction=1.0, test_accuracy=acc,
                       confusion=tuple(tuple(r) for r in confusion.tolist()),
-                      message=f"finished: {acc:.2%} on the 10,000 test images. Keep the new weights or discard them.")  # fmt: skip
+                      message=f"finished: {acc:.2%} on the 10,000 test images. "
+                              "Keep the new weights or discard them.")  # fmt: skip
         except Exception as exc:
             self._ended(exc)
 
@@ -190,12 +199,15 @@ class RetrainJobs:
                 raise ValueError("there are no new weights waiting to be kept")
             if not state.keep_allowed:
                 raise ValueError("these weights cannot be kept: they forgot MNIST; discard them")
-            info = install_weights(candidate_path(state.model, self.weights_dir), weights_path(state.model, self.weights_dir))
+            info = install_weights(
+                candidate_path(state.model, self.weights_dir), weights_path(state.model, self.weights_dir)
+            )
             if self.on_finished is not None:
                 self.on_finished(state.model, Predictor(cand.model, state.model, info))
             self._candidate = None
-            self._set(status="kept", message=f"kept: {state.model} now uses the new weights ({info.test_accuracy:.2%}); "
-                                             "the previous version can be restored")  # fmt: skip
+            self._set(status="kept",
+                      message=f"kept: {state.model} now uses the new weights ({info.test_accuracy:.2%}); "
+                              "the previous version can be restored")  # fmt: skip
             return self._state
 
     def discard(self) -> JobState:

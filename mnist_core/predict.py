@@ -14,9 +14,10 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from .devices import AUTO, resolve_device
+
 # export imports onnx and onnxruntime (an optional extra) only inside the functions that use them
 from .export import OnnxReader, require_onnx
-from .devices import AUTO, resolve_device
 from .models import DEFAULT_MODEL, get_spec, split_outputs
 from .preprocess import Digit, ImageSource, InputError, analyze, normalize
 from .weights import (
@@ -218,10 +219,10 @@ class Predictor:
         """The probability that each (28, 28) image is no digit, given the model's own opinions (None
         for a model without that output): the mean of its own and the detector's, the detector being
         asked only where its opinion can change the answer (needs_second_opinion)."""
-        ask = [i for i, (o, c) in enumerate(zip(own, cut)) if needs_second_opinion(o, c)]
+        ask = [i for i, (o, c) in enumerate(zip(own, cut, strict=True)) if needs_second_opinion(o, c)]
         seconds = {}
         if self.detector is not None and ask:
-            seconds = dict(zip(ask, self.detector.read(np.stack([images[i] for i in ask]))[1]))
+            seconds = dict(zip(ask, self.detector.read(np.stack([images[i] for i in ask]))[1], strict=True))
         given = [[v for v in (o, seconds.get(i)) if v is not None] for i, o in enumerate(own)]
         return [float(np.mean(g)) if g else 0.0 for g in given]
 
@@ -246,12 +247,12 @@ class Predictor:
         every = [d for r in read if not isinstance(r, InputError) for d in r]
         todo = [d.image for d in every if d.probabilities is None]
         probs, own = self.read(np.stack(todo)) if todo else (np.zeros((0, 10)), None)
-        answers = iter(zip(probs, own if own is not None else [None] * len(probs)))
+        answers = iter(zip(probs, own if own is not None else [None] * len(probs), strict=True))
         # each digit's probabilities and own "no digit" opinion (None for a model without that output)
         opinions = [(d.probabilities, None) if d.probabilities is not None else next(answers) for d in every]
         judged = self.no_digit([d.image for d in every], [o for _, o in opinions], [d.cut for d in every])
         digits = []
-        for d, (p, _), nd in zip(every, opinions, judged):
+        for d, (p, _), nd in zip(every, opinions, judged, strict=True):
             k = int(p.argmax())
             digits.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box, no_digit=nd, cut=d.cut))
         ordered = iter(digits)
@@ -380,7 +381,7 @@ class PredictorCache:
             return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _default_predictor(model: str) -> Predictor:
     return Predictor.load(model)
 

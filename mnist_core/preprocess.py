@@ -23,9 +23,9 @@ from __future__ import annotations
 import io
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Union
 
 import numpy as np
 import torch
@@ -33,7 +33,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from .errors import InputError, NoInkError
-from .segment import MIN_CONTRAST, Scorer, bounding_box, digit_masks
+from .segment import MIN_CONTRAST, bounding_box, digit_masks
 
 # MNIST training-set statistics of [0, 1] pixels; defined here once for training and prediction.
 MNIST_MEAN = 0.1307
@@ -53,7 +53,7 @@ RENDER_SIDE = 4 * FIT_BOX  # stroke width is adjusted at 4x the final scale, the
 MNIST_STROKE = 2.7
 STROKE_RANGE = (0.8, 1.35)
 
-ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray]
+ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray
 
 
 # --- decoding -------------------------------------------------------------------------------------
@@ -290,6 +290,7 @@ def neighbour_correlation(ink: np.ndarray) -> float:
 
 # --- the digit ------------------------------------------------------------------------------------
 
+
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width in pixels: 2 * area / boundary length (a long stroke has two edges)."""
     area = int(mask.sum())
@@ -437,7 +438,8 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
     where the pieces read better than the whole (see segment.split_touching).
     """
     gray, alpha, scale = gray_alpha(source)
-    seen: dict[int, tuple[np.ndarray, np.ndarray, float, np.ndarray | None]] = {}  # id -> (mask, image, elongation, probs)
+    # id -> (mask, image, elongation, probs)
+    seen: dict[int, tuple[np.ndarray, np.ndarray, float, np.ndarray | None]] = {}
 
     def render(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
         if id(mask) not in seen:  # the mask is kept in the entry, so its id stays unique
@@ -447,7 +449,7 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
     def score(masks: list[np.ndarray]) -> np.ndarray:
         assert classify is not None
         probs = classify(np.stack([render(m)[1] for m in masks]))
-        for m, p in zip(masks, probs):
+        for m, p in zip(masks, probs, strict=True):
             seen[id(m)] = (*seen[id(m)][:3], p)
         return probs.max(axis=1)
 
@@ -461,7 +463,7 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
         ink = np.pad(ink, margin)  # clutter along the border, and the threshold sees paper beside the ink
     masks, kept, cut = digit_masks(ink, score if classify is not None else None, margin)
     digits = []
-    for m, piece in zip(masks, cut):
+    for m, piece in zip(masks, cut, strict=True):
         _, image, elongation, probs = render(m)
         rows, cols = bounding_box(m)  # type: ignore[misc]
         box = ((cols.start - margin) * scale, (rows.start - margin) * scale, (cols.stop - margin) * scale,

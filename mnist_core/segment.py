@@ -9,8 +9,8 @@ than the whole: recognition-driven segmentation, the classic way to cut touching
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import ndimage

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file, safe_open
+from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
 from .models import create_model, get_spec
@@ -94,7 +94,7 @@ class WeightsInfo:
     sha256: str
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, str]) -> "WeightsInfo":
+    def from_metadata(cls, meta: dict[str, str]) -> WeightsInfo:
         try:
             return cls(
                 model=meta["model"],

@@ -66,8 +66,16 @@ def weights_copy(tmp_path) -> Path:
     return dst
 
 
-def draw_digit(digit: str = "7", size: int = 400, width: int = 24, ink=(0, 0, 0, 255), paper=(255, 255, 255, 255),
-               offset=(0, 0), scale: float = 1.0, mode: str = "RGBA") -> Image.Image:
+def draw_digit(
+    digit: str = "7",
+    size: int = 400,
+    width: int = 24,
+    ink=(0, 0, 0, 255),
+    paper=(255, 255, 255, 255),
+    offset=(0, 0),
+    scale: float = 1.0,
+    mode: str = "RGBA",
+) -> Image.Image:
     """A digit drawn with strokes the way a sketchpad user would (polylines on a canvas)."""
     strokes = {
         "7": [[(0.25, 0.2), (0.75, 0.2), (0.4, 0.85)]],
@@ -97,7 +105,9 @@ def compose_number(digits: list[np.ndarray], gap: float, height: int = 80, margi
         width = max(1, round(crop.shape[1] * height / crop.shape[0]))
         pieces.append(np.asarray(Image.fromarray(crop).resize((width, height), Image.Resampling.BILINEAR)))
     step = round(gap * height)
-    page = np.zeros((height + 2 * margin, sum(p.shape[1] for p in pieces) + step * (len(pieces) - 1) + 2 * margin), np.uint8)
+    page = np.zeros(
+        (height + 2 * margin, sum(p.shape[1] for p in pieces) + step * (len(pieces) - 1) + 2 * margin), np.uint8
+    )
     x = margin
     for p in pieces:
         region = page[margin : margin + height, x : x + p.shape[1]]

@@ -7,8 +7,8 @@ import re
 
 import pytest
 import yaml
-from conftest import draw_digit
 
+from conftest import draw_digit
 from mnist_core.cards import card_main, model_card, write_cards
 from mnist_core.models import count_parameters, create_model
 from mnist_core.paths import HOME_ENV

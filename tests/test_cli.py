@@ -5,8 +5,8 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import draw_digit
 
+from conftest import draw_digit
 from mnist_core import DEFAULT_MODEL
 from mnist_core.devices import resolve_device
 from mnist_core.weights import load_weights, read_info, shipped_path
@@ -87,8 +87,8 @@ def test_train_from_weights_that_do_not_fit_is_clear(tmp_path, data_root):
 def test_train_records_its_recipe(tmp_path, data_root):
     out = tmp_path / "elastic.safetensors"
     res = run("mnist-train", "--model", "cnn_small", "--limit", "500", "--batch-size", "50", "--elastic", "1.5",
-              "--styles", "0.5", "--curls", "0.3", "--upright-flags", "--turned", "0.1", "--letters", "0.05", "--rendered", "0.2",
-              "--data-root", str(data_root), "--out", str(out))  # fmt: skip
+              "--styles", "0.5", "--curls", "0.3", "--upright-flags", "--turned", "0.1", "--letters", "0.05",
+              "--rendered", "0.2", "--data-root", str(data_root), "--out", str(out))  # fmt: skip
     assert res.returncode == 0, res.stderr
     info = load_weights(out)[1]
     config = info.train_config

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 import pytest
-from conftest import draw_digit
 from PIL import Image
 
+from conftest import draw_digit
 from mnist_core import InputError
 from mnist_core.compare import (
     ROW_HEADERS,

@@ -5,8 +5,16 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from mnist_core.data import (AugmentConfig, DatasetNotFoundError, Split, augment, elastic_field, load_mnist,
-                             resolve_data_root, train_val_split)
+from mnist_core.data import (
+    AugmentConfig,
+    DatasetNotFoundError,
+    Split,
+    augment,
+    elastic_field,
+    load_mnist,
+    resolve_data_root,
+    train_val_split,
+)
 
 
 def test_data_root_precedence(monkeypatch, tmp_path):
@@ -106,6 +114,7 @@ def test_touching_pairs_are_two_digits_wide_and_not_a_digit(mnist_test):
     pairs = touching_pairs(mnist_test.subset(slice(0, 500)), 200, seed=0)
     assert len(pairs) == 200 and pairs.images.shape[1:] == (28, 28)
     assert (pairs.labels == NOT_A_DIGIT).all()
+
     # a pair fills the 20 px box in width, where most single digits are narrower than tall
     def width(images):
         return (images > 50).any(1).sum(1).float().mean()

@@ -5,10 +5,10 @@ import io
 import numpy as np
 import pytest
 import torch
-from conftest import draw_digit
 from PIL import Image
 from scipy import ndimage
 
+from conftest import draw_digit
 from mnist_core import InputError
 from mnist_core.explain import (
     CAPTIONS,

@@ -9,8 +9,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort  # type: ignore[import-untyped]
 import pytest
-from conftest import draw_digit
 
+from conftest import draw_digit
 from mnist_core import DEFAULT_MODEL, Predictor
 from mnist_core.export import (
     INSTALL_HINT,

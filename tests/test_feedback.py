@@ -13,9 +13,9 @@ import threading
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, draw_digit
 from PIL import Image
 
+from conftest import REPO, draw_digit
 from mnist_core.data import NOT_A_DIGIT
 from mnist_core.feedback import SCHEMA_VERSION, FeedbackStore, FeedbackUnavailable
 from mnist_core.feedback_cli import feedback_main

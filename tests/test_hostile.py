@@ -40,7 +40,11 @@ def corpus() -> dict[str, tuple[bytes, str | None]]:
     files["jpeg-rgb.jpg"] = (_save(rgb, "JPEG", quality=80), "7")
     files["jpeg-gray.jpg"] = (_save(seven.convert("L"), "JPEG"), "7")
     files["jpeg-cmyk.jpg"] = (_save(rgb.convert("CMYK"), "JPEG"), "7")
-    for orientation, turn in [(3, Image.Transpose.ROTATE_180), (6, Image.Transpose.ROTATE_90), (8, Image.Transpose.ROTATE_270)]:
+    for orientation, turn in [
+        (3, Image.Transpose.ROTATE_180),
+        (6, Image.Transpose.ROTATE_90),
+        (8, Image.Transpose.ROTATE_270),
+    ]:
         exif = Image.Exif()
         exif[0x0112] = orientation
         files[f"jpeg-exif-{orientation}.jpg"] = (_save(rgb.transpose(turn), "JPEG", exif=exif), "7")
@@ -140,6 +144,7 @@ def test_bomb_refused_fast_with_bounded_memory(corpus_dir):
 def test_app_survives_the_corpus(corpus_dir, tmp_path_factory):
     import httpx
     from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
 
     from conftest import REPO
     from demo.app import AppConfig, serve
@@ -156,10 +161,12 @@ def test_app_survives_the_corpus(corpus_dir, tmp_path_factory):
             else:
                 assert r.status_code == 200 and str(r.json()["digit"]) == expected, (name, r.text)
             if expected is None:
-                with pytest.raises(Exception):
+                with pytest.raises(AppError):
                     client.predict(handle_file(str(corpus_dir / name)), "cnn", api_name="/predict")
             else:
-                assert client.predict(handle_file(str(corpus_dir / name)), "cnn", api_name="/predict")["digit"] == int(expected)
+                assert client.predict(handle_file(str(corpus_dir / name)), "cnn", api_name="/predict")["digit"] == int(
+                    expected
+                )
         # still serving after all of it
         assert httpx.post(url + "v1/predict", files={"image": ("ok.png", CORPUS["png-RGB.png"][0])}).status_code == 200
     finally:

@@ -116,8 +116,8 @@ def test_learning_flagged_ones_reads_unseen_ones_and_keeps_mnist(mnist_train, mn
 
 @pytest.mark.slow
 def test_a_huge_learning_rate_forgets_mnist_and_may_not_be_kept(mnist_train, mnist_test):
-    result = learn_from_corrections("cnn_small", flagged_ones(8, seed=3), mnist_train, mnist_test.subset(slice(0, 2000)),
-                                    LearnConfig(replay=500, lr=5.0))  # fmt: skip
+    result = learn_from_corrections("cnn_small", flagged_ones(8, seed=3), mnist_train,
+                                    mnist_test.subset(slice(0, 2000)), LearnConfig(replay=500, lr=5.0))  # fmt: skip
     assert result.after.mnist < result.before.mnist - MAX_MNIST_DROP
     assert not result.keep_allowed and "forgot MNIST" in result.reason
 

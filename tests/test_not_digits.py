@@ -21,7 +21,7 @@ def test_every_kind_is_drawn_on_a_transparent_layer():
         assert 0.005 < (alpha > 0).mean() < 0.3  # strokes, not a blank or a filled canvas
         assert (img[..., :3] == 0).all()  # black strokes; only alpha tells them from the layer
     again = [img for _, _, img in not_digits(per_symbol=1, seed=0)]
-    assert all(np.array_equal(a, b) for a, (_, _, b) in zip(again[:5], drawings[:5]))
+    assert all(np.array_equal(a, b) for a, (_, _, b) in zip(again[:5], drawings[:5], strict=True))
 
 
 def test_many_drawings_that_are_not_digits_are_answered_not_sure(predictor):

@@ -9,11 +9,11 @@ import socket
 import subprocess
 import sys
 import time
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from conftest import REPO, draw_digit
 from mnist_core.models import list_models
@@ -117,7 +117,9 @@ def test_the_space_serves_the_demo(tmp_path):
 
 
 def _git_status() -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=REPO, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=REPO, capture_output=True, text=True
+    ).stdout
 
 
 def test_training_writes_to_the_data_folder_not_the_clone(tmp_path, data_root, monkeypatch):

@@ -4,10 +4,9 @@ import csv
 
 import numpy as np
 import pytest
-
-from conftest import draw_digit
 import torch
 
+from conftest import draw_digit
 from mnist_core import DEFAULT_MODEL, InputError, Predictor
 from mnist_core.models import create_model, list_models
 from mnist_core.predict import fuse_batch_norm
@@ -32,7 +31,9 @@ def test_folding_batch_norm_keeps_the_outputs(name):
     with torch.no_grad():
         assert torch.allclose(fused(x), model.eval()(x), atol=1e-4)
     assert norms == [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]  # the original is untouched
-    left = [type(m) for m in fused.modules() if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.Dropout, torch.nn.Identity))]
+    left = [
+        type(m) for m in fused.modules() if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.Dropout, torch.nn.Identity))
+    ]
     assert len(left) == (3 if name in ("cnn_small", "cnn_no_digit") else 0)  # their norms follow a pooling
 
 
@@ -76,7 +77,7 @@ def test_real_handwriting_dev_sets(predictor, dev_dir, kind, minimum):
     """A sample of each development set (real handwriting that is not MNIST)."""
     rows = list(csv.DictReader(open(dev_dir / kind / "labels.csv")))[::5]
     preds = predictor.predict_many([dev_dir / kind / r["filename"] for r in rows])
-    acc = np.mean([p.digit == int(r["label"]) for p, r in zip(preds, rows)])
+    acc = np.mean([p.digit == int(r["label"]) for p, r in zip(preds, rows, strict=True)])
     assert acc >= minimum, f"{kind}: {acc:.3f}"
 
 
@@ -108,8 +109,8 @@ def test_corrupt_weights_fall_back_to_the_shipped_file(weights_copy):
 
 
 def test_every_model_is_cut_by_the_segmenter_and_judged_by_the_detector(weights_copy):
-    from mnist_core.predict import DETECTOR, SEGMENTER, PredictorCache
     from mnist_core.paths import shipped_weights_dir
+    from mnist_core.predict import DETECTOR, SEGMENTER, PredictorCache
 
     lenet = Predictor.load("lenet5")
     assert lenet.segmenter.name == SEGMENTER and lenet.detector.name == DETECTOR

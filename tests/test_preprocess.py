@@ -67,7 +67,9 @@ def test_colour_under_transparent_pixels_never_shows():
     assert np.array_equal(to_mnist(noisy), to_mnist(layer))
 
 
-@pytest.mark.parametrize("ink,paper", [((255, 255, 255, 255), (0, 0, 0, 255)), ((20, 20, 120, 255), (230, 225, 210, 255))])
+@pytest.mark.parametrize(
+    "ink,paper", [((255, 255, 255, 255), (0, 0, 0, 255)), ((20, 20, 120, 255), (230, 225, 210, 255))]
+)
 def test_polarity_detected(ink, paper):
     assert similar(to_mnist(draw_digit("7", ink=ink, paper=paper)), to_mnist(draw_digit("7"))) > 0.98
 
@@ -76,7 +78,7 @@ def test_polarity_detected(ink, paper):
 def test_every_mode(mode):
     base = draw_digit("7")
     if mode == "I;16":
-        img = Image.fromarray((np.asarray(base.convert("L"), np.uint16) * 257))
+        img = Image.fromarray(np.asarray(base.convert("L"), np.uint16) * 257)
         assert img.mode.startswith("I;16")
     else:
         img = base.convert(mode)

@@ -52,7 +52,7 @@ def results(dev_dir) -> dict[str, list[tuple[dict, bool, bool]]]:
     for kind in ("canvas", "photo", "multi_canvas", "multi_photo"):
         rows = _rows(dev_dir, kind)
         preds = predictor.predict_many([dev_dir / kind / r["filename"] for r in rows])
-        out[kind] = [(r, p.number == r["label"], p.uncertain) for r, p in zip(rows, preds)]
+        out[kind] = [(r, p.number == r["label"], p.uncertain) for r, p in zip(rows, preds, strict=True)]
     return out
 
 
@@ -110,5 +110,5 @@ def test_scans_of_another_collection():
 
     items = optdigits()
     preds = Predictor.load(DEFAULT_MODEL).predict_many([scan for _, scan, _ in items])
-    accuracy = np.mean([p.number == label for p, (_, _, label) in zip(preds, items)])
+    accuracy = np.mean([p.number == label for p, (_, _, label) in zip(preds, items, strict=True)])
     assert len(items) == 1797 and accuracy >= 0.96, accuracy

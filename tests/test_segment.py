@@ -126,7 +126,7 @@ def test_digits_come_left_to_right_with_boxes_in_input_pixels(predictor):
         page[:, x : x + 300] = np.asarray(draw_digit(digit, size=300, width=20, mode="L"))
     pred = predictor.predict(page)
     assert pred.number == "714" and pred.digit == 7 and len(pred.digits) == 3
-    for d, x in zip(pred.digits, (0, 300, 600)):
+    for d, x in zip(pred.digits, (0, 300, 600), strict=True):
         x0, y0, x1, y1 = d.box
         assert x <= x0 < x1 <= x + 300 and 0 < y0 < y1 < 300
     line = pred.to_json("714.png")
@@ -158,7 +158,9 @@ def test_a_band_along_the_frame_is_not_a_digit(predictor):
     """A table edge down one side of a photo, far bigger than a small digit in the middle."""
     page = np.full((480, 640), 235, np.uint8)
     page[:, :48] = 40  # 20 times the ink of the digit
-    page[280:380, 440:540] = np.asarray(draw_digit("7", size=100, width=6, mode="L").point(lambda v: 40 + v * 195 // 255))
+    page[280:380, 440:540] = np.asarray(
+        draw_digit("7", size=100, width=6, mode="L").point(lambda v: 40 + v * 195 // 255)
+    )
     pred = predictor.predict(page)
     assert pred.number == "7"
     x0, y0, x1, y1 = pred.box
@@ -211,7 +213,8 @@ def test_a_digit_in_two_pieces_side_by_side_is_joined(predictor, mnist_test):
         d[:, (xs.min() + xs.max()) // 2] = 0
         return d
 
-    reads = [(predictor.predict(break_down_the_middle(mnist_test.images[i].numpy())).number, str(int(mnist_test.labels[i])))
+    reads = [(predictor.predict(break_down_the_middle(mnist_test.images[i].numpy())).number,
+              str(int(mnist_test.labels[i])))
              for i in range(40)]  # fmt: skip
     assert np.mean([got == want for got, want in reads]) >= 0.5, reads  # measured: 0.65
 

@@ -15,7 +15,7 @@ def test_roundtrip_with_metadata(tmp_path):
     loaded, info = load_weights(path)
     assert info.model == "lenet5" and info.test_accuracy == pytest.approx(0.987) and info.epochs == 3
     assert info.train_config == {"lr": 0.1} and info.date.startswith("20")
-    for a, b in zip(model.state_dict().values(), loaded.state_dict().values()):
+    for a, b in zip(model.state_dict().values(), loaded.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     assert [p.name for p in tmp_path.iterdir()] == ["lenet5.safetensors"]  # no temp file left behind
     assert path.stat().st_mode & 0o777 == 0o644  # readable like any file, not private like the temp file was
@@ -120,7 +120,9 @@ def test_kill_9_during_save_leaves_weights_loadable_and_unchanged(tmp_path, data
         cli.train_main(["--model", "mlp_128", "--epochs", "1", "--limit", "500", "--data-root", {str(data_root)!r},
                         "--out", {str(path)!r}])
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     assert proc.stdout.readline().strip() == "writing"
     assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # killed mid-save, for real
     os.kill(proc.pid, signal.SIGKILL)
