@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .config_flags import flags
 from .devsets import dev_set, run_set
 from .models import DEFAULT_MODEL, DIGITS, count_parameters, get_spec, list_models
 from .predict import DETECTOR, SEGMENTER, Predictor
@@ -52,15 +53,6 @@ ADDITIONS = {
     "letters": "letters and signs (the font bundled with Pillow), {:.0%} of the training set's size",
     "rendered": "{:.0%} of the digits again, drawn the way inputs are (their ink mask through the preprocessing)",
 }
-# TrainConfig fields that mnist-train takes as flags; the others are set through the training API
-FLAGS = {
-    "epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr", "seed": "--seed", "val_size": "--val-size",
-    "limit": "--limit", "styles": "--styles", "curls": "--curls", "upright_flags": "--upright-flags",
-    "start_from": "--start-from", "head_only": "--head-only", "pairs": "--pairs", "fragments": "--fragments",
-    "turned": "--turned", "letters": "--letters", "rendered": "--rendered", "augmentation.elastic_px": "--elastic",
-}  # fmt: skip
-
-
 # --- measurements ---------------------------------------------------------------------------------
 
 
@@ -146,8 +138,9 @@ def _differences(stored: dict[str, Any], recipe: dict[str, Any], prefix: str = "
 def _command(name: str, diffs: list[tuple[str, Any, Any]]) -> tuple[str, list[str]]:
     """The mnist-train command that reproduces these settings, and the settings no flag sets."""
     args, unflagged = [f"mnist-train --model {name}"], []
+    flag_of = {f.path: f.flag for f in flags(TrainConfig)}
     for key, value, _ in diffs:
-        flag = FLAGS.get(key)
+        flag = flag_of.get(key)
         if flag is None:
             unflagged.append(key)
         elif isinstance(value, bool):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from .config_flags import add_flags, given, with_values
 from .data import DatasetNotFoundError, Split, load_mnist, train_val_split
 from .devices import DeviceError, resolve_device
 from .distributed import World, check_batch, process_group, rank_device
@@ -58,33 +59,12 @@ def _fail(msg: str, code: int = 2) -> int:
 
 def train_main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="mnist-train", description="Train a registered model on MNIST and save its weights."
+        prog="mnist-train",
+        description="Train a registered model on MNIST and save its weights. "
+        "Flags left out follow the model's registered recipe.",
     )
     p.add_argument("--model", required=True, type=_model_arg, help=f"one of: {', '.join(list_models())}")
-    p.add_argument("--epochs", type=int, help="default: the model's recipe")
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--val-size", type=int, help="hold out this many training images and report accuracy on them")
-    p.add_argument("--limit", type=int, help="train on only the first N images (a quick smoke run)")
-    p.add_argument("--styles", type=float, help="add flagged 1s and crossed 7s made from this fraction of MNIST's")
-    p.add_argument("--curls", type=float, help="add 9s with a curled tail made from this fraction of MNIST's")
-    p.add_argument("--upright-flags", action="store_const", const=True,
-                   help="... flagged 1s only from upright 1s, with steep flags")  # fmt: skip
-    p.add_argument("--start-from", metavar="MODEL",
-                   help="start from this model's weights (in the weights folder), not from scratch")  # fmt: skip
-    p.add_argument("--head-only", action="store_const", const=True, help="train only the last layer")
-    p.add_argument("--pairs", type=float, help="add touching pairs of digits, this fraction of the training set, "
-                   "trained to read unsure")  # fmt: skip
-    p.add_argument("--fragments", type=float, help="add parts of digits cut in two, this fraction of the training set, "
-                   "trained to read unsure")  # fmt: skip
-    p.add_argument("--turned", type=float, help="add digits mirrored or turned so they are no digit, "
-                   "this fraction of the training set, trained to read unsure")  # fmt: skip
-    p.add_argument("--letters", type=float, help="add letters and signs, this fraction of the training set, "
-                   "trained to read unsure")  # fmt: skip
-    p.add_argument("--rendered", type=float, help="first add this fraction of the digits again, "
-                   "drawn as inputs are (their ink mask rendered)")  # fmt: skip
-    p.add_argument("--elastic", type=float, help="augment with smooth random warps moving pixels by this many (std)")
+    add_flags(p, TrainConfig)  # one flag per TrainConfig field; unset ones follow the recipe
     p.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA, else ~/.cache/mnist-canvas)")
     p.add_argument("--out", help="weights file to write "
                    "(default: <model>.safetensors in --weights-dir, else in the data folder)")  # fmt: skip
@@ -92,14 +72,7 @@ def train_main(argv: list[str] | None = None) -> int:
     args = _parse(p, argv)
     try:
         world = World.from_env()  # torchrun's processes, or this one alone
-        cfg = TrainConfig.for_model(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                    seed=args.seed, val_size=args.val_size, limit=args.limit, styles=args.styles,
-                                    curls=args.curls, upright_flags=args.upright_flags,
-                                    start_from=args.start_from, head_only=args.head_only, pairs=args.pairs,
-                                    fragments=args.fragments, turned=args.turned, letters=args.letters,
-                                    rendered=args.rendered, device=args.device)  # fmt: skip
-        if args.elastic is not None:
-            cfg = replace(cfg, augmentation=replace(cfg.augmentation, elastic_px=args.elastic))
+        cfg = with_values(TrainConfig.for_model(args.model, device=args.device), given(args, TrainConfig))
         device = rank_device(resolve_device(cfg.device), world)  # before any data is read
         check_batch(cfg.batch_size, world)
     except ValueError as exc:  # DeviceError among them

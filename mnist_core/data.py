@@ -15,6 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .config_flags import option
+
 DATA_ENV = "MNIST_DATA"
 
 
@@ -88,7 +90,7 @@ class AugmentConfig:
     shear: float = 0.2  # slant, as in cursive-leaning writers
     translate_px: float = 2.5  # centre of mass is centred, but not exactly
     thickness_p: float = 0.3  # fraction of the batch made thinner or thicker (pens differ)
-    elastic_px: float = 0.0  # smooth random warps moving pixels by this much (std); 0: none
+    elastic_px: float = option(0.0, "augment with smooth random warps moving pixels by this much (std)", "--elastic")
     elastic_sigma: float = 4.0  # smoothness of the warps, in pixels (Simard et al., 2003)
 
     def __post_init__(self) -> None:

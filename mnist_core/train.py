@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config_flags import option
 from .data import (
     AugmentConfig,
     Split,
@@ -46,28 +47,28 @@ OPTIMIZERS = ("sgd", "adamw", "adadelta")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 0.05  # peak of the one-cycle schedule
-    optimizer: str = "sgd"  # sgd (Nesterov, momentum 0.9), adamw or adadelta
-    weight_decay: float = 5e-4
-    label_smoothing: float = 0.0
-    warmup: float = 0.15  # fraction of all steps spent warming up
-    augment: bool = False
-    styles: float = 0.0  # add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s
-    curls: float = 0.0  # add 9s with a curled tail made from this fraction of MNIST's 9s
-    upright_flags: bool = False  # ... flagged 1s only from upright 1s, with steep flags (data.UPRIGHT_SLANT)
-    start_from: str = ""  # start from this registered model's weights (in the weights folder), not from scratch
-    head_only: bool = False  # train only the last layer: the rest stays as it is, batch-norm statistics included
-    pairs: float = 0.0  # add this many touching pairs (a fraction of the training set), trained to read unsure
-    fragments: float = 0.0  # ... and this many parts of digits cut in two
-    turned: float = 0.0  # ... and this many digits mirrored or turned so they are no digit
-    letters: float = 0.0  # ... and this many letters and signs
-    negatives: float = 0.0  # ... and this many drawings of every kind that are no digit (synth.negatives)
-    rendered: float = 0.0  # first, this fraction of the digits again, drawn as inputs are (data.rendered_digits)
-    seed: int = 0
-    val_size: int = 0  # hold out this many training images to choose recipes without the test set
-    limit: int = 0  # train on only the first N training images (0: all); for smoke tests and demos
+    epochs: int = option(10, "passes over the training set")
+    batch_size: int = option(128, "images per optimizer step (with torchrun: across all processes)")
+    lr: float = option(0.05, "peak learning rate of the one-cycle schedule")
+    optimizer: str = option("sgd", "sgd (Nesterov, momentum 0.9), adamw or adadelta")
+    weight_decay: float = option(5e-4, "weight decay")
+    label_smoothing: float = option(0.0, "label smoothing of the cross-entropy")
+    warmup: float = option(0.15, "fraction of all steps spent warming the learning rate up")
+    augment: bool = option(False, "augment every batch: rotation, scale, shear, shift, stroke thickness")
+    styles: float = option(0.0, "add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s")
+    curls: float = option(0.0, "add 9s with a curled tail made from this fraction of MNIST's 9s")
+    upright_flags: bool = option(False, "make flagged 1s only from upright 1s, with steep flags")
+    start_from: str = option("", "start from this registered model's weights, not from scratch")
+    head_only: bool = option(False, "train only the last layer; the rest stays as it is")
+    pairs: float = option(0.0, "add touching pairs of digits, this fraction of the training set, read unsure")
+    fragments: float = option(0.0, "add parts of digits cut in two, this fraction of the training set, read unsure")
+    turned: float = option(0.0, "add digits mirrored or turned so they are no digit, this fraction of the training set")
+    letters: float = option(0.0, "add letters and signs, this fraction of the training set, read as no digit")
+    negatives: float = option(0.0, "add drawings of every kind that are no digit, this fraction of the training set")
+    rendered: float = option(0.0, "first add this fraction of the digits again, drawn as inputs are")
+    seed: int = option(0, "random seed of the initialization, the order and the additions")
+    val_size: int = option(0, "hold out this many training images and report accuracy on them")
+    limit: int = option(0, "train on only the first N training images (a quick smoke run); 0: all")
     eval_batch_size: int = 1000
     augmentation: AugmentConfig = field(default_factory=AugmentConfig)
     # where, not what: devices.resolve_device's spec, resolved when training starts; configs that
