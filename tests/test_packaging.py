@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,8 +22,10 @@ from mnist_core.models import list_models
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+    out, src = tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("src") / "mnist-canvas"
+    # from a copy: building writes build/ and *.egg-info beside the sources
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "test-artifacts"))
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(src)],
                    check=True, capture_output=True, timeout=600)  # fmt: skip
     (path,) = out.glob("mnist_canvas-*.whl")
     return path
