@@ -66,7 +66,9 @@ def _turned(strokes: list[Stroke], rng: np.random.Generator, degrees: float = 25
     """Strokes turned, slanted and stretched by random amounts, as people draw a shape each their way."""
     a = math.radians(rng.uniform(-degrees, degrees))
     shear, stretch = rng.uniform(-0.3, 0.3), math.exp(rng.uniform(-0.35, 0.35))
-    m = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) @ np.array([[stretch, shear], [0, 1 / stretch]])
+    m = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) @ np.array(
+        [[stretch, shear], [0, 1 / stretch]]
+    )
     return [s @ m.T for s in strokes]
 
 
@@ -117,7 +119,9 @@ def loops(rng: np.random.Generator) -> list[Stroke]:
     """A row of 3-6 cursive loops, as in "eeee" or "llll"."""
     n, r = int(rng.integers(3, 7)), rng.uniform(0.12, 0.3)
     t = np.linspace(0, n * TAU, 60 * n)
-    return [np.stack([t / TAU * rng.uniform(0.2, 0.4) - r * np.sin(t), -r * (1 - np.cos(t)) * rng.uniform(1.0, 2.0)], 1)]
+    return [
+        np.stack([t / TAU * rng.uniform(0.2, 0.4) - r * np.sin(t), -r * (1 - np.cos(t)) * rng.uniform(1.0, 2.0)], 1)
+    ]
 
 
 def hatching(rng: np.random.Generator) -> list[Stroke]:
@@ -182,7 +186,9 @@ def grid(rng: np.random.Generator) -> list[Stroke]:
     rows, cols = int(rng.integers(2, 5)), int(rng.integers(2, 5))
     over = rng.uniform(0, 0.2)  # lines may run past the outermost ones
     strokes = [_line((-over, y), (1 + over, y)) for y in np.linspace(0.15, 0.85, rows) + rng.normal(0, 0.03, rows)]
-    return strokes + [_line((x, -over), (x, 1 + over)) for x in np.linspace(0.15, 0.85, cols) + rng.normal(0, 0.03, cols)]
+    return strokes + [
+        _line((x, -over), (x, 1 + over)) for x in np.linspace(0.15, 0.85, cols) + rng.normal(0, 0.03, cols)
+    ]
 
 
 def cross(rng: np.random.Generator) -> list[Stroke]:
@@ -239,7 +245,9 @@ def sun(rng: np.random.Generator) -> list[Stroke]:
     n = int(rng.integers(6, 15))
     a = np.linspace(0, TAU, n, endpoint=False) + rng.uniform(0, 1)
     r0, r1 = rng.uniform(0.55, 0.7), rng.uniform(0.85, 1.2)
-    return [_arc(0, 0, 0.45, 0.45)] + [_line((r0 * math.cos(t), r0 * math.sin(t)), (r1 * math.cos(t), r1 * math.sin(t))) for t in a]
+    return [_arc(0, 0, 0.45, 0.45)] + [
+        _line((r0 * math.cos(t), r0 * math.sin(t)), (r1 * math.cos(t), r1 * math.sin(t))) for t in a
+    ]
 
 
 def flower(rng: np.random.Generator) -> list[Stroke]:
@@ -259,8 +267,14 @@ def tree(rng: np.random.Generator) -> list[Stroke]:
     """A trunk under a crown of bumps, or a fir of stacked triangles."""
     if rng.random() < 0.5:
         levels = int(rng.integers(2, 4))
-        strokes = [_line((-0.5 - 0.1 * i, 0.4 * i + 0.4), (0, 0.4 * i - 0.1), (0.5 + 0.1 * i, 0.4 * i + 0.4)) for i in range(levels)]
-        return strokes + [_line((-0.1, 0.4 * levels), (-0.1, 0.4 * levels + 0.4)), _line((0.1, 0.4 * levels), (0.1, 0.4 * levels + 0.4))]
+        strokes = [
+            _line((-0.5 - 0.1 * i, 0.4 * i + 0.4), (0, 0.4 * i - 0.1), (0.5 + 0.1 * i, 0.4 * i + 0.4))
+            for i in range(levels)
+        ]
+        return strokes + [
+            _line((-0.1, 0.4 * levels), (-0.1, 0.4 * levels + 0.4)),
+            _line((0.1, 0.4 * levels), (0.1, 0.4 * levels + 0.4)),
+        ]
     return cloud(rng) + [_line((-0.15, 0.5), (-0.15, 1.5), (0.15, 1.5), (0.15, 0.5))]
 
 
@@ -354,7 +368,9 @@ def _has_glyph(path: str, char: str) -> bool:
     font = _font(path)
     missing = font.getmask("\ue000")  # a private-use code point no font here defines
     drawn = font.getmask(char)
-    return drawn.size[0] > 0 and (drawn.size != missing.size or not np.array_equal(np.asarray(drawn), np.asarray(missing)))
+    return drawn.size[0] > 0 and (
+        drawn.size != missing.size or not np.array_equal(np.asarray(drawn), np.asarray(missing))
+    )
 
 
 def glyph(rng: np.random.Generator) -> np.ndarray:
@@ -419,13 +435,15 @@ def struck(rng: np.random.Generator, digits: Split) -> np.ndarray:
 # --- all of them ----------------------------------------------------------------------------------
 
 StrokeMaker = Callable[[np.random.Generator], list[Stroke]]
-STROKES: dict[str, StrokeMaker] = {f.__name__: f for f in (scribble, zigzag, loops, hatching, star, arrow, spiral, heart,
-                                                           grid, cross, polygon, face, house, sun, flower, tree, cloud,
-                                                           waves, doodle, pseudo_glyph)}  # fmt: skip
+_DRAWN = (scribble, zigzag, loops, hatching, star, arrow, spiral, heart, grid, cross, polygon, face, house, sun, flower,
+          tree, cloud, waves, doodle, pseudo_glyph)  # fmt: skip
+STROKES: dict[str, StrokeMaker] = {f.__name__: f for f in _DRAWN}
 FROM_DIGITS: dict[str, Callable[[np.random.Generator, Split], np.ndarray]] = {"overlaid": overlaid, "struck": struck}
 GENERATORS: tuple[str, ...] = (*STROKES, "glyph", *FROM_DIGITS)
-# how often each kind is drawn, against 1 for the rest: scripts, doodles and made-up glyphs vary most
-WEIGHTS = {"glyph": 6.0, "doodle": 2.0, "pseudo_glyph": 2.0, "scribble": 1.5, "overlaid": 0.5}
+# how often each kind is drawn, against 1 for the rest: scripts and doodles vary most. Made-up glyphs
+# are often a digit's strokes (a 4, a 7), and overlaid or struck-out digits look like messy real
+# ones: a detector trained on more of them held back more real digits (docs/not_digit_tradeoff.md)
+WEIGHTS = {"glyph": 6.0, "doodle": 2.0, "pseudo_glyph": 0.5, "scribble": 1.5, "overlaid": 0.0, "struck": 0.0}
 
 
 def mask(kind: str, rng: np.random.Generator, digits: Split | None = None) -> np.ndarray:
