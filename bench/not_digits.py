@@ -176,7 +176,7 @@ def _read(reader: Predictor, sources: list, source: str, digit: bool, labels: li
 
 def _mnist_readings(reader: Predictor, data_root: str | None) -> list[Reading]:
     """The MNIST test set as the model reads it (already 28x28: no preprocessing, no cuts)."""
-    from mnist_core.data import load_mnist
+    from mnist_core.mnist import load_mnist
 
     test = load_mnist(data_root, train=False, download=False)
     images = test.images.numpy().astype(np.float32) / 255

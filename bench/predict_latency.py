@@ -28,7 +28,8 @@ import torch
 from PIL import Image, ImageDraw, ImageOps
 
 from mnist_core import DEFAULT_MODEL, Predictor
-from mnist_core.preprocess import load_image, to_mnist
+from mnist_core.image_io import load_image
+from mnist_core.preprocess import to_mnist
 
 DEV_PHOTO = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev" / "photo" / "photo_0000.jpg"
 

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mnist_core.data import load_mnist, resolve_data_root
 from mnist_core.devices import DeviceError, resolve_device
+from mnist_core.mnist import load_mnist, resolve_data_root
 from mnist_core.models import create_model
 from mnist_core.train import Progress, TrainConfig, evaluate, train
 

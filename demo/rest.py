@@ -20,6 +20,7 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import Annotated
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -120,7 +121,7 @@ def add_rest_routes(app: FastAPI, weights_dir: str | None, auth: tuple[str, str]
     @app.post("/v1/predict")
     async def predict(
         request: Request,
-        image: UploadFile = File(...),
+        image: Annotated[UploadFile, File()],
         model: str = Form(DEFAULT_MODEL),
         top_k: int = Form(3),
     ) -> JSONResponse:
@@ -128,7 +129,8 @@ def add_rest_routes(app: FastAPI, weights_dir: str | None, auth: tuple[str, str]
         if not _authorized(request, auth):
             return JSONResponse({"error": "authentication required"}, 401, {"WWW-Authenticate": "Basic"})
         if model not in list_models():
-            return JSONResponse({"path": name, "error": f"unknown model {model!r}; known: {', '.join(list_models())}"}, 400)
+            known = ", ".join(list_models())
+            return JSONResponse({"path": name, "error": f"unknown model {model!r}; known: {known}"}, 400)
         if not 1 <= top_k <= 10:
             return JSONResponse({"path": name, "error": "top_k must be between 1 and 10"}, 400)
         data = await image.read(MAX_UPLOAD + 1)
@@ -141,7 +143,8 @@ def add_rest_routes(app: FastAPI, weights_dir: str | None, auth: tuple[str, str]
         except WeightsError as exc:
             return JSONResponse({"path": name, "error": str(exc)}, 503)
         except BrokenProcessPool:
-            return JSONResponse({"path": name, "error": "a prediction worker stopped; it is being restarted, try again"}, 503)
+            error = "a prediction worker stopped; it is being restarted, try again"
+            return JSONResponse({"path": name, "error": error}, 503)
         return JSONResponse(line)
 
     return workers

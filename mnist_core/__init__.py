@@ -9,9 +9,10 @@ import os as _os
 # pinned down); passive waiting ran steadily. OpenMP reads this when torch loads, so it is set first.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from .errors import InputError, NoInkError  # noqa: E402
 from .models import DEFAULT_MODEL, create_model, list_models  # noqa: E402
 from .predict import Prediction, Predictor, predict  # noqa: E402
-from .preprocess import InputError, NoInkError, preprocess, to_mnist  # noqa: E402
+from .preprocess import preprocess, to_mnist  # noqa: E402
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -29,7 +29,7 @@ from .config_flags import flags
 from .devsets import dev_set, run_set
 from .models import DEFAULT_MODEL, DIGITS, count_parameters, get_spec, list_models
 from .predict import DETECTOR, SEGMENTER, Predictor
-from .preprocess import MNIST_MEAN, MNIST_STD
+from .render import MNIST_MEAN, MNIST_STD
 from .train import TrainConfig
 from .weights import WeightsError, WeightsInfo, load_named, shipped_path
 
@@ -468,7 +468,7 @@ def write_cards(
         _dev_sets(Path(dev_root))  # so do missing dev sets
     test = None
     if data_root is not None:
-        from .data import load_mnist
+        from .mnist import load_mnist
 
         test = load_mnist(data_root, train=False)
     out_dir = Path(out_dir)
@@ -496,7 +496,7 @@ def write_cards(
 def card_main(argv: list[str] | None = None) -> int:
     """`python -m mnist_core.cards DIR [--model NAME ...]`: what `mnist-eval --card DIR` does."""
     from .cli import _common, _fail, _model_arg, _parse
-    from .data import DatasetNotFoundError
+    from .mnist import DatasetNotFoundError
 
     p = argparse.ArgumentParser(prog="python -m mnist_core.cards", description="Write a model card per model into DIR.")
     p.add_argument("out_dir", metavar="DIR")

@@ -14,13 +14,13 @@ from pathlib import Path
 import torch
 
 from .config_flags import add_flags, given, with_values
-from .data import DatasetNotFoundError, Split, load_mnist, train_val_split
 from .devices import DeviceError, resolve_device
 from .distributed import World, check_batch, process_group, rank_device
+from .errors import InputError
+from .mnist import DatasetNotFoundError, Split, load_mnist, train_val_split
 from .models import DEFAULT_MODEL, count_parameters, get_spec, list_models
 from .paths import HOME_ENV
 from .predict import BACKENDS, Predictor
-from .preprocess import InputError
 from .train import Progress, TrainConfig, TrainingCancelled, TrainResult, evaluate, train
 from .weights import WeightsError, load_named, save_weights, weights_path
 

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .image_io import ImageSource, load_image
 from .models import list_models
 from .predict import Prediction, Predictor, PredictorCache
-from .preprocess import ImageSource, load_image
 
 TOP = 3  # answers kept per model
 

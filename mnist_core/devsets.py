@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from .errors import InputError
 from .predict import Predictor
-from .preprocess import InputError
 
 NUMBER_LENGTHS = (2, 3, 4)  # the lengths the number targets are set on
 

@@ -24,9 +24,11 @@ from captum.attr import IntegratedGradients
 from PIL import Image, ImageDraw, ImageFont
 from torch import nn
 
+from .image_io import ImageSource, gray_alpha, load_image
+from .ink import ink_map
 from .models import split_outputs
 from .predict import Prediction, Predictor
-from .preprocess import FIT_BOX, ImageSource, gray_alpha, ink_map, load_image, normalize
+from .render import FIT_BOX, normalize
 from .segment import bounding_box
 
 # Integration steps (Gauss-Legendre): enough for the attributions to add up closely to the logit's rise
@@ -80,7 +82,7 @@ class Explanation:
     model: str
     prediction: Prediction
     drawing: np.ndarray  # (H, W) grey in [0, 1]: the decoded input at preprocessing's working resolution
-    ink: np.ndarray  # (H, W) ink strength in [0, 1], whatever the polarity (preprocess.ink_map)
+    ink: np.ndarray  # (H, W) ink strength in [0, 1], whatever the polarity (ink.ink_map)
     digits: tuple[DigitExplanation, ...]  # left to right
 
 
@@ -178,7 +180,7 @@ def onto_box(attr: np.ndarray, image: np.ndarray, box: Box, shape: tuple[int, ..
     """The 28x28 attribution over the digit's ink, stretched onto its crop box in an array of `shape`.
 
     The ink's extent in the 28x28 is the crop box, scaled: exact but for the stroke width, which
-    rendering may have thickened or thinned (preprocess.render_mnist).
+    rendering may have thickened or thinned (render.render_mnist).
     """
     out = np.zeros(shape[:2], np.float32)
     x0, y0, x1, y1 = box

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from .models import DIGITS, get_spec, split_outputs
-from .preprocess import MNIST_MEAN, MNIST_STD, normalize
+from .render import MNIST_MEAN, MNIST_STD, normalize
 from .weights import WeightsError, WeightsInfo, load_named
 
 if TYPE_CHECKING:
@@ -271,7 +271,7 @@ def _fail(msg: str, code: int = 2) -> int:
 
 
 def export_main(argv: list[str] | None = None) -> int:
-    from .data import DatasetNotFoundError, load_mnist
+    from .mnist import DatasetNotFoundError, load_mnist
 
     p = argparse.ArgumentParser(prog="mnist-export", description="Export a model to ONNX, its contract beside it.")
     p.add_argument("--model", required=True, help="a registered model's name")

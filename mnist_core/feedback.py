@@ -35,14 +35,14 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from .data import NOT_A_DIGIT, Split
+from .mnist import NOT_A_DIGIT, Split
 from .paths import data_home
 
 SCHEMA_VERSION = 1  # PRAGMA user_version of the database this code writes
 DB_NAME = "feedback.sqlite3"
 SIDE = 28
 # Stored originals are scaled down to this long side: a phone photo as PNG is tens of MB, and the
-# digit is read at a fraction of this anyway (preprocess.WORK_SIDE).
+# digit is read at a fraction of this anyway (image_io.WORK_SIDE).
 MAX_STORED_SIDE = 1024
 
 _SCHEMA = (

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from .data import Split, load_mnist
 from .learn import LearnConfig, Scores, learn_from_corrections
+from .mnist import Split, load_mnist
 from .predict import Predictor
 from .train import Progress, TrainConfig, TrainingCancelled, predictions, train
 from .weights import explicit_weights_dir, install_weights, previous_path, save_weights, weights_path

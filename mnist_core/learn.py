@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .data import NOT_A_DIGIT, Split
+from .mnist import NOT_A_DIGIT, Split
 from .models import split_outputs
 from .predict import UNCERTAIN_BELOW
-from .preprocess import normalize
+from .render import normalize
 from .train import Progress, TrainConfig, evaluate, predictions, train
 from .weights import load_named
 

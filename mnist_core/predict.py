@@ -15,11 +15,14 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .devices import AUTO, resolve_device
+from .errors import InputError
 
 # export imports onnx and onnxruntime (an optional extra) only inside the functions that use them
 from .export import OnnxReader, require_onnx
+from .image_io import ImageSource
 from .models import DEFAULT_MODEL, get_spec, split_outputs
-from .preprocess import Digit, ImageSource, InputError, analyze, normalize
+from .preprocess import Digit, analyze
+from .render import normalize
 from .weights import (
     WeightsError,
     WeightsInfo,

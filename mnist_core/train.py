@@ -23,23 +23,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .augment import AugmentConfig, augment
 from .config_flags import option
-from .data import (
-    AugmentConfig,
-    Split,
-    augment,
-    digit_fragments,
-    letters,
-    rendered_digits,
-    style_variants,
-    touching_pairs,
-    turned_digits,
-)
 from .devices import check_device_spec, resolve_device
 from .distributed import World, check_batch, current_world, rank_device, shard, steps_per_epoch
+from .mnist import Split
 from .models import create_model, get_spec, split_outputs
-from .preprocess import normalize
+from .render import normalize
 from .synth import negatives
+from .synth.fragments import digit_fragments
+from .synth.letters import letters
+from .synth.pairs import touching_pairs
+from .synth.rendered import rendered_digits
+from .synth.styles import style_variants
+from .synth.turned import turned_digits
 from .weights import WeightsError, load_named
 
 OPTIMIZERS = ("sgd", "adamw", "adadelta")
@@ -301,7 +298,7 @@ def _generators(seed: int, device: torch.device, world: World) -> tuple[torch.Ge
 def _augment(x: torch.Tensor, config: TrainConfig, gen: torch.Generator) -> torch.Tensor:
     if x.device.type == "cpu":
         return augment(x, config.augmentation, gen)
-    with torch.device(x.device):  # data.augment's random draws and constants, made on the batch's device
+    with torch.device(x.device):  # augment.augment's random draws and constants, made on the batch's device
         return augment(x, config.augmentation, gen)
 
 

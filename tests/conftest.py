@@ -46,14 +46,14 @@ def dev_dir(data_root) -> Path:
 
 @pytest.fixture(scope="session")
 def mnist_test(data_root):
-    from mnist_core.data import load_mnist
+    from mnist_core.mnist import load_mnist
 
     return load_mnist(data_root, train=False, download=False)
 
 
 @pytest.fixture(scope="session")
 def mnist_train(data_root):
-    from mnist_core.data import load_mnist
+    from mnist_core.mnist import load_mnist
 
     return load_mnist(data_root, train=True, download=False)
 
@@ -114,3 +114,8 @@ def compose_number(digits: list[np.ndarray], gap: float, height: int = 80, margi
         np.maximum(region, p, out=region)
         x += p.shape[1] + step
     return 255 - page
+
+
+def similar(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two images' pixels (1: the same picture up to brightness and contrast)."""
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])

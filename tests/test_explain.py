@@ -22,7 +22,7 @@ from mnist_core.explain import (
 )
 from mnist_core.models import DEFAULT_MODEL, list_models, split_outputs
 from mnist_core.predict import PredictorCache
-from mnist_core.preprocess import normalize
+from mnist_core.render import normalize
 
 
 @pytest.fixture(scope="module")

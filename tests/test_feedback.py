@@ -16,9 +16,9 @@ import torch
 from PIL import Image
 
 from conftest import REPO, draw_digit
-from mnist_core.data import NOT_A_DIGIT
 from mnist_core.feedback import SCHEMA_VERSION, FeedbackStore, FeedbackUnavailable
 from mnist_core.feedback_cli import feedback_main
+from mnist_core.mnist import NOT_A_DIGIT
 from mnist_core.paths import HOME_ENV
 
 

@@ -122,7 +122,9 @@ def test_cli_reads_every_file_and_reports_each(corpus_dir):
 def test_bomb_refused_fast_with_bounded_memory(corpus_dir):
     """Peak RSS of a process that reads the 900-megapixel bomb stays near that of one reading a small file."""
     code = (
-        "import resource, sys, time; from mnist_core.preprocess import to_mnist, InputError\n"
+        "import resource, sys, time\n"
+        "from mnist_core.errors import InputError\n"
+        "from mnist_core.preprocess import to_mnist\n"
         "t = time.perf_counter()\n"
         "try: to_mnist(sys.argv[1])\n"
         "except InputError as e: print('refused', e)\n"

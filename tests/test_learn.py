@@ -6,7 +6,6 @@ import torch
 from PIL import Image, ImageDraw
 from torch import nn
 
-from mnist_core.data import NOT_A_DIGIT, Split, letters
 from mnist_core.learn import (
     LR_SCALE,
     MAX_MNIST_DROP,
@@ -17,8 +16,10 @@ from mnist_core.learn import (
     right_answers,
     training_mix,
 )
+from mnist_core.mnist import NOT_A_DIGIT, Split
 from mnist_core.paths import HOME_ENV
 from mnist_core.preprocess import to_mnist
+from mnist_core.synth.letters import letters
 from mnist_core.train import TrainingCancelled
 from mnist_core.weights import load_named
 

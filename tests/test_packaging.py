@@ -31,9 +31,11 @@ def wheel(tmp_path_factory) -> Path:
     return path
 
 
-def test_the_wheel_carries_every_registered_models_weights(wheel):
-    names = zipfile.ZipFile(wheel).namelist()
-    assert {f"mnist_canvas_weights/{m}.safetensors" for m in list_models()} <= set(names)
+def test_the_wheel_carries_every_module_and_every_registered_models_weights(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"mnist_canvas_weights/{m}.safetensors" for m in list_models()} <= names
+    modules = {p.relative_to(REPO).as_posix() for d in ("mnist_core", "demo") for p in (REPO / d).rglob("*.py")}
+    assert modules <= names, sorted(modules - names)  # a subpackage left out of pyproject's list
     assert not [n for n in names if n.startswith("tests/")]
 
 

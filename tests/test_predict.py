@@ -8,9 +8,9 @@ import torch
 
 from conftest import draw_digit
 from mnist_core import DEFAULT_MODEL, InputError, Predictor
+from mnist_core.errors import NoInkError
 from mnist_core.models import create_model, list_models
 from mnist_core.predict import fuse_batch_norm
-from mnist_core.preprocess import NoInkError
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +157,8 @@ def test_the_default_tells_turned_digits_from_digits(predictor, mnist_test):
     digit (0.01%); either makes the answer "not sure"."""
     from dataclasses import replace
 
-    from mnist_core.data import turned_digits
     from mnist_core.predict import NO_DIGIT_ABOVE
+    from mnist_core.synth.turned import turned_digits
 
     assert predictor.has_no_digit and not Predictor.load("cnn").has_no_digit
 
@@ -176,8 +176,8 @@ def test_the_default_tells_turned_digits_from_digits(predictor, mnist_test):
 def test_the_detector_gives_every_model_a_second_opinion_on_no_digit(mnist_test):
     """For a model without a "no digit" output, the detector's opinion alone (the mean with the
     model's own: the next test); the detector calls turned digits no digit, and MNIST's digits digits."""
-    from mnist_core.data import turned_digits
     from mnist_core.predict import DETECTOR
+    from mnist_core.synth.turned import turned_digits
 
     plain = Predictor.load("mlp_128")
     detector = plain.detector
@@ -192,8 +192,8 @@ def test_the_detector_gives_every_model_a_second_opinion_on_no_digit(mnist_test)
 def test_the_detector_is_asked_only_where_it_can_change_the_answer(predictor, mnist_test, monkeypatch):
     """A cascade: where the model's own "no digit" output is too low for the mean of the two to pass
     the bar, the detector is not asked, and every answer is the same as with it always asked."""
-    from mnist_core.data import turned_digits
     from mnist_core.predict import needs_second_opinion, no_digit_bar
+    from mnist_core.synth.turned import turned_digits
 
     detector = predictor.detector
     turned = turned_digits(mnist_test.subset(slice(1000, 2000)), 1000, seed=3).images.numpy() / 255.0

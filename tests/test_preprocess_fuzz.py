@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from mnist_core.preprocess import InputError, preprocess
+from mnist_core.errors import InputError
+from mnist_core.preprocess import preprocess
 
 DTYPES = st.sampled_from([np.uint8, np.uint16, np.int16, np.int32, np.int64, np.float16, np.float32, np.float64, bool])
 SHAPES = st.one_of(

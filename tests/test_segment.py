@@ -8,7 +8,8 @@ from PIL import Image
 
 from conftest import compose_number, draw_digit
 from mnist_core import DEFAULT_MODEL, Predictor
-from mnist_core.preprocess import gray_alpha, ink_map
+from mnist_core.image_io import gray_alpha
+from mnist_core.ink import ink_map
 from mnist_core.segment import digit_masks, ink_labels, percentile
 
 

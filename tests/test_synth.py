@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_core.data import NOT_A_DIGIT, Split
+from mnist_core.mnist import NOT_A_DIGIT, Split
 from mnist_core.synth import GENERATORS, draw, negatives
 from mnist_core.synth.negatives import FROM_DIGITS, SCRIPTS, _has_glyph, font_files
 from mnist_core.train import TrainConfig, training_data

@@ -4,8 +4,8 @@ from itertools import pairwise
 
 import pytest
 
-from mnist_core.data import Split
-from mnist_core.preprocess import normalize
+from mnist_core.mnist import Split
+from mnist_core.render import normalize
 from mnist_core.train import Progress, TrainConfig, TrainingCancelled, evaluate, one_cycle, train
 
 
@@ -68,7 +68,7 @@ def test_cancel(mnist_train):
 def test_pairs_are_trained_towards_an_unsure_answer(mnist_train, mnist_test):
     import torch
 
-    from mnist_core.data import touching_pairs
+    from mnist_core.synth.pairs import touching_pairs
 
     cfg = TrainConfig.for_model("cnn_small", epochs=2, batch_size=64, lr=0.05, pairs=0.5)
     result = train("cnn_small", small(mnist_train, 3000), None, cfg)
@@ -116,9 +116,10 @@ def test_the_default_starts_from_the_cnn_and_learns_what_is_no_digit(mnist_train
     body stays the cnn's; the new output then calls turned digits and letters no digit, and MNIST's digits digits."""
     import torch
 
-    from mnist_core.data import letters, turned_digits
     from mnist_core.models import split_outputs
     from mnist_core.paths import shipped_weights_dir
+    from mnist_core.synth.letters import letters
+    from mnist_core.synth.turned import turned_digits
     from mnist_core.weights import load_weights
 
     start, _ = load_weights(shipped_weights_dir() / "cnn.safetensors")

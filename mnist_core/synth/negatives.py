@@ -5,11 +5,11 @@ learns those kinds and reads the rest of what people draw (doodles, other alphab
 digits. These generators spread wide instead: scribbles, shapes and doodles drawn as pen strokes
 with a tremor; letters and signs of several scripts from the fonts on the system, warped as a hand
 would; and digits overlaid or struck out. Each is a pure function of a numpy Generator returning an
-ink mask, rendered like every input (preprocess.render_mnist). Shapes that people read as digits
+ink mask, rendered like every input (render.render_mnist). Shapes that people read as digits
 themselves (a circle, a line, an S, a Z, an O...) are left out: refusing them would refuse digits.
 
     draw("star", seed=3)                    -> one (28, 28) uint8 image
-    negatives(1000, seed=0, digits=mnist)   -> a Split of 1000, labelled data.NOT_A_DIGIT
+    negatives(1000, seed=0, digits=mnist)   -> a Split of 1000, labelled mnist.NOT_A_DIGIT
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from ..data import NOT_A_DIGIT, AugmentConfig, Split, random_affine
-from ..preprocess import render_mnist
+from ..augment import AugmentConfig, random_affine
+from ..mnist import NOT_A_DIGIT, Split
+from ..render import render_mnist
 
 Stroke = np.ndarray  # (n, 2) points, x right and y down, about the unit square
 CANVAS = 160  # px: drawn at this side, then fit to MNIST's 20x20 box by render_mnist
@@ -391,7 +392,7 @@ def glyph(rng: np.random.Generator) -> np.ndarray:
 
 
 def _warped(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A turned, slanted, scaled and smoothly wobbled copy (data.random_affine with elastic warps)."""
+    """A turned, slanted, scaled and smoothly wobbled copy (augment.random_affine with elastic warps)."""
     cfg = AugmentConfig(rotate_deg=20, scale=0.15, shear=0.3, translate_px=0, elastic_px=2.5, elastic_sigma=14)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     return random_affine(torch.from_numpy(img)[None, None], cfg, gen)[0, 0].numpy()
