@@ -1,4 +1,5 @@
-"""The app's texts in English and Simplified Chinese: one table per language, the same keys.
+"""The app's texts in English and Simplified Chinese: one table per language, the same keys (the
+Chinese ones in demo/i18n_zh.py).
 
 Static texts (labels, tab names, buttons) go to the browser through `gr.I18n`, which picks the table
 from the browser's language. Texts a handler builds (verdicts, retrain status) are formatted on the
@@ -11,6 +12,8 @@ import gradio as gr
 from gradio.i18n import I18nData
 
 from mnist_core.errors import NoInkError
+
+from .i18n_zh import ZH, ZH_CAPTIONS, ZH_CORE
 
 ENGLISH = "en"
 CHINESE = "zh-CN"  # the locale Gradio's frontend gives a Simplified Chinese browser
@@ -84,74 +87,66 @@ EN: dict[str, str] = {
     "curve_train": "train",
     "curve_test": "test",
     "confusion_corner": "true \\ predicted",
-}
-
-ZH: dict[str, str] = {
-    "intro": "# mnist-canvas\n写一个数字或一串数字，或者上传一张照片，看看神经网络读出了什么。",
-    "weights_problems": "**启动时发现权重文件有问题：**",
-    "model_label": "模型（MNIST 测试集准确率）",
-    "tab_draw": "手写",
-    "tab_upload": "上传",
-    "tab_retrain": "重新训练",
-    "pad_label": "写一个或一串数字，写大些",
-    "prediction": "预测结果",
-    "seen_label": "模型看到的图像（每个数字 28x28）",
-    "photo_label": "手写数字的照片或扫描件",
-    "rt_model": "要重新训练的模型",
-    "rt_epochs": "训练轮数",
-    "rt_lr": "峰值学习率",
-    "rt_batch": "批大小",
-    "rt_start": "开始重新训练",
-    "rt_cancel": "取消",
-    "rt_plot": "每轮的准确率",
-    "rt_confusion": "新权重的混淆矩阵（测试集）",
-    "rt_keep": "保留新权重",
-    "rt_discard": "丢弃新权重",
-    "rt_restore": "恢复上一版本",
-    "prompt": "写一个数字（或上传一张照片），看看模型读出了什么。",
-    "no_digit": "没有可读的数字：{error}。",
-    "model_problem": "模型出错：{error}",
-    "verdict": "**{digit}**（{confidence}，模型 `{model}`）",
-    "unsure": "**不确定。** 最可能是 {digit}，把握 {confidence}：{why}。",
-    "why_unsure": "这可能不是数字",
-    "why_not_digit": "它看起来不像数字（{sure} 确定）",
-    "number_sure": "**{number}**",
-    "number_unsure": "**不确定。** 最可能是 **{number}**",
-    "number_line": "{head}（{count} 位数字，模型 `{model}`）",
-    "number_table": "| # | 读作 | 前 3 名 |",
-    "digit_unsure": "不确定",
-    "model_choice": "{name}（{accuracy}）",
-    "model_no_weights": "{name}（没有权重）",
-    "job_idle": "此服务器上还没有运行过训练。",
-    "job_head": "**{model}**：{status}。{message}",
-    "job_step": "第 {epoch}/{epochs} 轮，第 {step}/{steps} 步，损失 {loss}，训练准确率 {accuracy}",
-    "job_elapsed": "已用 {elapsed} 秒",
-    "job_remaining": "，大约还需 {remaining} 秒",
-    "job_result": "新权重的测试准确率：{new}（正在使用的权重：{before}）",
-    "job_none": "无",
-    "status_idle": "空闲",
-    "status_loading": "加载中",
-    "status_training": "训练中",
-    "status_saving": "保存中",
-    "status_finished": "已完成",
-    "status_kept": "已保留",
-    "status_discarded": "已丢弃",
-    "status_failed": "失败",
-    "status_cancelled": "已取消",
-    "busy_note": "{error}；下面显示它的进度，不另外开始训练。",
-    "cancelling": "正在取消……",
-    "not_running": "当前没有正在运行的训练。",
-    "restored": "已恢复：{message}",
-    "action_failed": "操作失败：{error}",
-    "retrain_off": "此服务器已禁用重新训练：{reason}",
-    "retrain_off_error": "重新训练已禁用：{reason}",
-    "reason_public": "这是一台公开的服务器；用 --auth USER:PASS 或 --allow-retrain 启动它才能重新训练",
-    "plot_epoch": "轮次",
-    "plot_accuracy": "准确率",
-    "plot_curve": "曲线",
-    "curve_train": "训练集",
-    "curve_test": "测试集",
-    "confusion_corner": "真实 \\ 预测",
+    # dynamic: corrections
+    "fb_heading": "**Wrong?** It is:",
+    "fb_which": "Which digit?",
+    "fb_which_choice": "digit {index}: {digit}",
+    "fb_not_digit": "not a digit",
+    "fb_not_digit_text": "not a digit",
+    "fb_off_note": "Corrections are switched off on this server.",
+    "fb_off": "Corrections are switched off on this server.",
+    "fb_unavailable": "Corrections are unavailable right now: the server cannot use its corrections database. "
+    "Predictions still work.",
+    "fb_nothing": "Nothing to correct: {error}.",
+    "fb_failed": "The correction was not stored: {error}",
+    "fb_saved": "Saved, thank you: it is **{label}** (the model read {read}). Your corrections: {count}.",
+    "fb_mine_heading": "### Your corrections",
+    "fb_mine": "Your corrections: **{count}**.",
+    "fb_scope_public": "Only you see them, and learning here uses only yours.",
+    "fb_scope_local": "Only this browser session's are shown; learning on this local server uses every stored one.",
+    "fb_gallery": "What the model saw (true label ← its answer; - is not a digit)",
+    "fb_refresh": "Refresh",
+    # explanation
+    "ex_title": "Why this answer?",
+    "ex_about": "The preprocessing step by step, where the model looked (red: for the digit it read, blue: "
+    "against) and what its first layer sees.",
+    "ex_run": "Explain",
+    "ex_nothing": "Draw a digit (or upload a photo) first.",
+    # comparison
+    "cmp_title": "All models",
+    "cmp_run": "Compare every model",
+    "cmp_model": "model",
+    "cmp_answer": "answer",
+    "cmp_confidence": "confidence",
+    "cmp_top3": "top 3",
+    "cmp_ms": "ms",
+    "cmp_disagrees": "disagrees",
+    "cmp_marker": "⚠ differs",
+    "cmp_not_sure": "not sure",
+    "cmp_agree": "All {count} models read **{answer}**.",
+    "cmp_disagree": "Most models read **{answer}**; {count} disagree: {models}.",
+    # learning from corrections
+    "ln_heading": "### Learn from corrections",
+    "ln_about_public": "Fine-tunes the model chosen above on your corrections only, mixed with MNIST images so "
+    "that it does not forget MNIST. The new weights can be kept only if MNIST test accuracy fell by at most 0.1 point.",
+    "ln_about_local": "Fine-tunes the model chosen above on every correction stored on this computer, mixed with "
+    "MNIST images so that it does not forget MNIST. The new weights can be kept only if MNIST test accuracy fell "
+    "by at most 0.1 point.",
+    "ln_start": "Learn from my corrections",
+    "ln_scores": "Accuracy before and after",
+    "ln_keep": "Keep the new weights",
+    "ln_discard": "Discard the new weights",
+    "ln_measure": "measured on",
+    "ln_before": "before",
+    "ln_after": "after",
+    "ln_held_out": "held-out corrections",
+    "ln_all": "all corrections",
+    "ln_mnist": "MNIST test set",
+    "ln_no_held_out": "none held out",
+    "ln_nothing": "There are no corrections to learn from yet: correct an answer first.",
+    "ln_using": "Corrections to learn from: {count}.",
+    "ln_cannot_keep": "**These weights cannot be kept:** MNIST test accuracy fell from {before} to {after}, by more "
+    "than {drop} point: the model forgot MNIST. Discard them.",
 }
 
 TABLES: dict[str, dict[str, str]] = {ENGLISH: EN, CHINESE: ZH}
@@ -160,17 +155,12 @@ TABLES: dict[str, dict[str, str]] = {ENGLISH: EN, CHINESE: ZH}
 # (by exception type, or by a job's status) get their own text; any other message stays English.
 CORE_TEXTS: dict[str, dict[str, str]] = {
     ENGLISH: {},
-    CHINESE: {
-        "no_ink": "图像是空白的或对比度太低，找不到笔迹",
-        "job_loading": "正在加载 MNIST",
-        "job_training": "正在训练",
-        "job_saving": "正在评估并保存",
-        "job_finished": "在 10,000 张测试图像上的准确率为 {accuracy}。请保留或丢弃新权重。",
-        "job_cancelled": "已取消；仍在使用之前的权重",
-        "job_kept": "{model} 现在使用新权重（{accuracy}）；可以恢复上一版本",
-        "job_discarded": "正在使用的权重没有改变",
-        "job_busy": "{model} 的训练任务正在进行",
-    },
+    CHINESE: ZH_CORE,
+}
+
+# mnist_core.explain.CAPTIONS in other languages (render() needs a font with the script: explain_view.py)
+EXPLAIN_CAPTIONS: dict[str, dict[str, str]] = {
+    CHINESE: ZH_CAPTIONS,
 }
 
 I18N = gr.I18n(**TABLES)

@@ -6,10 +6,12 @@ import time
 
 import httpx
 import pytest
-from conftest import draw_digit
 from gradio_client import Client, handle_file
 
-from demo.app import AppConfig, config_from_args, parse_args, serve, sketch_image
+from conftest import draw_digit
+from demo import app
+from demo.app import AppConfig, build_demo, config_from_args, main, parse_args, serve, sketch_image
+from mnist_core.predict import PredictorCache
 from mnist_core.weights import read_info
 
 
@@ -145,7 +147,37 @@ def test_retrain_cancel(server, client):
      (["--host", "0.0.0.0", "--allow-retrain"], True)],
 )  # fmt: skip
 def test_retrain_disabled_on_public_servers_without_auth(argv, allowed):
-    assert config_from_args(parse_args(argv)).allow_retrain is allowed
+    config = config_from_args(parse_args(argv))
+    assert config.allow_retrain is allowed and config.public is (argv != [])
+    assert config.retrain_disabled_reason == ("" if allowed else app.PUBLIC_REASON)
+
+
+@pytest.fixture
+def no_serving(monkeypatch) -> list[AppConfig]:
+    """main() up to serving: the configs it would have served."""
+    served: list[AppConfig] = []
+    monkeypatch.setattr(app, "serve", lambda config, *args, **kwargs: served.append(config))
+    return served
+
+
+@pytest.mark.parametrize(("device", "message"), [("cuda:99", "cuda:99"), ("tpu", "unknown device 'tpu'")])
+def test_a_device_that_is_not_there_exits_2_before_serving(no_serving, capsys, device, message):
+    assert main(["--device", device]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert no_serving == []
+
+
+def test_device_and_backend_reach_the_app(no_serving, monkeypatch, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--backend", "tensorflow"])
+    assert exit_.value.code == 2 and "invalid choice: 'tensorflow'" in capsys.readouterr().err
+    assert main(["--backend", "onnx", "--device", "cpu", "--port", "0"]) == 0
+    assert (no_serving[0].backend, no_serving[0].device) == ("onnx", "cpu")
+    monkeypatch.setattr(PredictorCache, "verify", lambda self, names: {})  # load only the model asked for below
+    demo = build_demo(no_serving[0])
+    assert (demo.cache.backend, demo.cache.device) == ("onnx", "cpu")
+    assert demo.cache.get("lenet5").backend == "onnx"
 
 
 def test_rest_predict(server, tmp_path):
@@ -199,7 +231,7 @@ def test_rest_predict_errors(server, content, data, status, message):
 def test_verdict_says_why_it_is_not_sure():
     from dataclasses import replace
 
-    from demo.app import _verdict
+    from demo.reading import _verdict
     from mnist_core import Predictor
 
     seven = Predictor.load().predict(draw_digit("7"))

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, draw_digit
 
+from conftest import REPO, draw_digit
 from demo.app import CANVAS, AppConfig, build_demo
 from demo.i18n import EN, ZH
 
@@ -31,10 +31,11 @@ STROKES = {
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(tmp_path_factory, data_root):
     wdir = tmp_path_factory.mktemp("weights")
     shutil.copytree(REPO / "weights", wdir, dirs_exist_ok=True)
-    demo = build_demo(AppConfig(weights_dir=str(wdir)))
+    # train_limit: learning from corrections replays a few hundred MNIST images, not thousands
+    demo = build_demo(AppConfig(weights_dir=str(wdir), data_root=str(data_root), train_limit=500))
     demo.queue()
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True)
     yield url
@@ -145,10 +146,8 @@ def predicted(page, prefix: str, expected: str, timeout: float = 20_000) -> str:
 
     label = page.locator(f"#{prefix}-label")
     try:
-        page.wait_for_function(
-            f"() => (document.querySelector('#{prefix}-label h2, #{prefix}-label .output-class') || {{}}).textContent?.trim() === '{expected}'",
-            timeout=timeout,
-        )
+        shown = f"(document.querySelector('#{prefix}-label h2, #{prefix}-label .output-class') || {{}})"
+        page.wait_for_function(f"() => {shown}.textContent?.trim() === '{expected}'", timeout=timeout)
     except PlaywrightTimeout:
         page.screenshot(path=str(ARTIFACTS / f"failed-{prefix}-{expected}.png"))
         verdict = page.locator(f"#{prefix}-verdict").inner_text()
@@ -237,6 +236,47 @@ def test_english_texts(page):
     assert page.locator("#draw-label [data-testid=block-label]").inner_text().strip() == EN["prediction"]
     assert page.locator("#draw-pad [data-testid=block-label]").inner_text().strip() == EN["pad_label"]
     assert "see what a neural network reads" in page.locator("body").inner_text()
+
+
+def page_text(page, elem: str, expected: str, timeout: float = 20_000) -> str:
+    """Wait for an element's text to contain `expected`; on a timeout, fail with what it shows instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"() => document.querySelector('#{elem}')?.textContent.includes({expected!r})",
+                               timeout=timeout)  # fmt: skip
+    except PlaywrightTimeout:
+        page.screenshot(path=str(ARTIFACTS / f"failed-{elem}.png"))
+        shown = page.locator(f"#{elem}").inner_text()
+        pytest.fail(f"#{elem} does not say {expected!r} within {timeout / 1000:.0f} s; it says {shown!r}")
+    return page.locator(f"#{elem}").inner_text()
+
+
+def test_correct_then_learn_from_my_corrections(page):
+    """One click says the 7 read was a 1; "Learn from my corrections" fine-tunes cnn_small on it and
+    shows the accuracy before and after."""
+    page.get_by_role("tab", name="Draw").click()
+    clear(page)
+    draw(page, "7")
+    predicted(page, "draw", "7")
+    page.locator("#draw-correct-1").click()
+    assert "it is 1 (the model read 7). Your corrections: 1." in page_text(page, "draw-ack", "Saved")
+    page.get_by_role("tab", name="Retrain").click()
+    page_text(page, "mine-count", "Your corrections: 1.")
+    assert page.locator("#mine-gallery img").count() == 1
+    assert page.locator("#learn-keep").is_disabled()  # nothing to keep before learning
+    page.locator("#learn-start").click()
+    scores = page_text(page, "learn-scores", EN["ln_mnist"], timeout=60_000)
+    assert EN["ln_held_out"] in scores and EN["ln_all"] in scores and scores.count("%") >= 4
+    status = page_text(page, "learn-status", "finished")
+    assert "Corrections to learn from: 1." in status and "cnn_small" in status
+    page.wait_for_function("() => !document.querySelector('#learn-discard').disabled", timeout=10_000)
+    allowed = "cannot be kept" not in status
+    assert page.locator("#learn-keep").is_enabled() is allowed
+    page.screenshot(path=str(ARTIFACTS / "learn.png"), full_page=True)
+    page.locator("#learn-discard").click()
+    page_text(page, "learn-status", "discarded")
+    page.get_by_role("tab", name="Draw").click()
 
 
 def test_phone_layout_and_touch_drawing(phone):

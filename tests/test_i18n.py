@@ -10,11 +10,15 @@ from dataclasses import replace
 import gradio as gr
 import numpy as np
 import pytest
-from conftest import REPO, draw_digit
 
-from demo.app import Reading, Retraining, _verdict, confusion_frame, job_view, model_choices, request_language
-from demo.i18n import CHINESE, CORE_TEXTS, EN, ENGLISH, TABLES, ZH, core_text, i18n, language, tr
+from conftest import REPO, draw_digit
+from demo.common import AppConfig, request_language
+from demo.compare_view import HEADER_KEYS
+from demo.i18n import CHINESE, CORE_TEXTS, EN, ENGLISH, EXPLAIN_CAPTIONS, TABLES, ZH, core_text, i18n, language, tr
+from demo.reading import Reading, _verdict, model_choices
+from demo.retraining import PUBLIC_REASON, Retraining, confusion_frame, job_message, job_view
 from mnist_core import Predictor
+from mnist_core.explain import CAPTIONS
 from mnist_core.jobs import JobState, RetrainJobs
 from mnist_core.predict import PredictorCache
 
@@ -47,14 +51,16 @@ def test_tables_have_the_same_keys_and_placeholders():
 
 
 def test_every_key_the_app_uses_exists():
-    """Keys passed to tr() and i18n() in demo/app.py, including both branches of a conditional."""
-    tree = ast.parse((REPO / "demo" / "app.py").read_text())
+    """Keys passed to tr() and i18n() in every module of demo/, including both branches of a conditional."""
     used = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("tr", "i18n"):
-            used |= literals(node.args[1 if node.func.id == "tr" else 0])
-    assert len(used) > 40 and used - set(EN) == set()
+    for path in (REPO / "demo").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("tr", "i18n"):
+                used |= literals(node.args[1 if node.func.id == "tr" else 0])
+    assert len(used) > 90 and used - set(EN) == set()
     assert {f"status_{s}" for s in STATUSES} <= set(EN)  # the keys built from a job's status
+    assert {"fb_off", "fb_unavailable", "fb_scope_public", "fb_scope_local"} <= set(EN)  # built from a value
+    assert set(HEADER_KEYS) <= set(EN)
 
 
 def literals(node: ast.expr) -> set[str]:
@@ -123,9 +129,9 @@ def test_handlers_answer_in_the_request_language(tmp_path):
     assert reading.show(str(junk), "cnn", browser("zh-CN"))[2].startswith("没有可读的数字：")  # English after it
     assert reading.show(None, "cnn", browser("zh"))[2] == ZH["prompt"]
     assert reading.cleared(browser("en-GB"))[2] == EN["prompt"]
-    label, seen, verdict = reading.on_draw({"composite": np.asarray(draw_digit("7")), "layers": []}, "cnn",
-                                           browser("zh-CN"))  # fmt: skip
-    assert next(iter(label)) == "7" and seen.shape == (224, 224) and "模型 `cnn`" in verdict
+    shown = reading.on_draw({"composite": np.asarray(draw_digit("7")), "layers": []}, "cnn", browser("zh-CN"))
+    assert next(iter(shown.label)) == "7" and shown.seen.shape == (224, 224) and "模型 `cnn`" in shown.verdict
+    assert shown.which["visible"] is False and shown.ack == ""  # one digit: no digit selector
 
 
 def test_model_choices_in_chinese(tmp_path):
@@ -150,8 +156,6 @@ def test_job_view_in_both_languages():
 
 
 def test_retrain_messages_in_chinese(tmp_path):
-    from demo.app import PUBLIC_REASON, AppConfig
-
     jobs = RetrainJobs(str(tmp_path))
     locked = Retraining(AppConfig(allow_retrain=False, retrain_disabled_reason=PUBLIC_REASON), jobs, PredictorCache())
     notice, plot = locked.on_load(browser("zh-CN"))
@@ -164,3 +168,30 @@ def test_retrain_messages_in_chinese(tmp_path):
     assert open_.cancel(browser("zh-CN")) == ZH["not_running"] and open_.cancel() == "No training is running."
     with pytest.raises(gr.Error, match="操作失败：there are no new weights"):
         open_.keep(browser("zh-CN"))
+
+
+def test_explanation_captions_keep_the_cores_fields():
+    assert set(EXPLAIN_CAPTIONS) <= set(TABLES) - {ENGLISH}
+    for table in EXPLAIN_CAPTIONS.values():
+        assert set(table) == set(CAPTIONS)
+        for key, text in table.items():
+            assert fields(text) == fields(CAPTIONS[key]), key
+
+
+def test_learn_job_messages_in_chinese():
+    learning = JobState(model="cnn_small", status="training", kind="learn", message="learning from 3 corrections")
+    assert job_message(learning, CHINESE) == "正在从更正中学习"
+    assert job_message(learning) == "learning from 3 corrections"
+    done = replace(learning, status="finished", test_accuracy=0.991, message="finished: MNIST test accuracy ...")
+    assert job_message(done, CHINESE) == "已完成：新权重在 MNIST 测试集上的准确率为 99.10%。"
+    kept = replace(done, status="kept", message="kept: ...")
+    assert job_message(kept, CHINESE) == core_text(CHINESE, "job_kept", "", model="cnn_small", accuracy="99.10%")
+
+
+def test_the_digit_selector_of_a_number(dev_dir):
+    from demo.feedback_view import which_digit
+
+    pred = Predictor.load("cnn").predict(dev_dir / "multi_photo" / "multi_photo_0003.jpg")  # 5666
+    update = which_digit(pred, CHINESE)
+    assert update["visible"] is True and update["value"] == 1
+    assert update["choices"] == [("第 1 位：5", 1), ("第 2 位：6", 2), ("第 3 位：6", 3), ("第 4 位：6", 4)]
