@@ -254,7 +254,7 @@ def serve(
     demo.queue(default_concurrency_limit=4)
     app, url, _ = demo.launch(server_name=host, server_port=port, share=share, auth=auth, max_file_size="10mb",
                               prevent_thread_lock=True, quiet=not block)  # fmt: skip
-    demo.rest_workers = add_rest_routes(app, config.weights_dir, auth)
+    demo.rest_workers = add_rest_routes(app, config.weights_dir, auth, config.backend, config.device)
     demo.rest_workers.wait_ready()  # the first /v1 request should not wait for processes to start
     close = demo.close
 

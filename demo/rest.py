@@ -34,20 +34,20 @@ MAX_UPLOAD = 10 * 1024 * 1024  # bytes, as for the app's uploads
 _worker_cache: PredictorCache | None = None  # in each worker process
 
 
-def _start_worker(weights_dir: str | None) -> None:
+def _start_worker(weights_dir: str | None, parent: int, backend: str, device: str) -> None:
     import torch
 
     global _worker_cache
-    torch.set_num_threads(1)  # one process per core already
-    _worker_cache = PredictorCache(weights_dir, follow_files=True)
-    parent = os.getppid()
 
     def exit_with_parent() -> None:  # a killed server cannot shut its pool down: do not outlive it
         while os.getppid() == parent:
             time.sleep(1.0)
         os._exit(0)
 
+    # the server's pid comes from the server: a worker asking later would see init if the server died meanwhile
     threading.Thread(target=exit_with_parent, daemon=True).start()
+    torch.set_num_threads(1)  # one process per core already
+    _worker_cache = PredictorCache(weights_dir, follow_files=True, backend=backend, device=device)
 
 
 def _warm_up() -> None:
@@ -81,8 +81,8 @@ class Workers:
     """The prediction processes, one per core. If one dies (killed for memory, say), the pool is
     broken for good; the request that meets it gets a 503 and the pool is started afresh."""
 
-    def __init__(self, weights_dir: str | None):
-        self.weights_dir = weights_dir
+    def __init__(self, weights_dir: str | None, backend: str = "torch", device: str = "auto"):
+        self.weights_dir, self.backend, self.device = weights_dir, backend, device
         self._lock = threading.Lock()
         self.pool, self._warming = self._start()
 
@@ -92,7 +92,7 @@ class Workers:
         n = max(1, os.cpu_count() or 1)
         # spawn, not fork: the server process already runs threads (torch's, uvicorn's)
         pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"), initializer=_start_worker,
-                                   initargs=(self.weights_dir,))  # fmt: skip
+                                   initargs=(self.weights_dir, os.getpid(), self.backend, self.device))  # fmt: skip
         return pool, [pool.submit(_warm_up) for _ in range(n)]
 
     def wait_ready(self, timeout: float = 120.0) -> None:
@@ -114,9 +114,15 @@ class Workers:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def add_rest_routes(app: FastAPI, weights_dir: str | None, auth: tuple[str, str] | None = None) -> Workers:
+def add_rest_routes(
+    app: FastAPI,
+    weights_dir: str | None,
+    auth: tuple[str, str] | None = None,
+    backend: str = "torch",
+    device: str = "auto",
+) -> Workers:
     """Add POST /v1/predict; returns its workers (shut them down with the server)."""
-    workers = Workers(weights_dir)
+    workers = Workers(weights_dir, backend, device)
 
     @app.post("/v1/predict")
     async def predict(
