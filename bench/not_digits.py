@@ -35,7 +35,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from mnist_core import DEFAULT_MODEL, InputError, Predictor
-from mnist_core.predict import CUT_NO_DIGIT_ABOVE, DETECTOR, NO_DIGIT_ABOVE, UNCERTAIN_BELOW, load_judge
+from mnist_core.predict import DETECTOR, load_judge
+from mnist_core.verdict import CUT_NO_DIGIT_ABOVE, NO_DIGIT_ABOVE, UNCERTAIN_BELOW
 
 Stroke = list[tuple[float, float]]
 

@@ -6,7 +6,7 @@ photo (made from a development-set photo). The model stage includes the "no digi
 predictions make it (Predictor.no_digit: the detector, predict.DETECTOR, asked where its opinion can
 change the answer). Prints median and p99 per stage and end to end, then batch throughput of the
 model alone, and as a baseline in the same run the seed tutorials' pipeline (decode, grey, resize
-to 28x28) with the same model. Last, the two backends (predict.BACKENDS: PyTorch and ONNX Runtime,
+to 28x28) with the same model. Last, the two backends (inference.BACKENDS: PyTorch and ONNX Runtime,
 each on one thread) on the same sketch: end to end through Predictor.predict, the model call alone,
 and a batch of 64, measured in turns so that both see the same load on the machine.
 

@@ -23,11 +23,12 @@ from typing import Any
 import gradio as gr
 
 from mnist_core import list_models
+from mnist_core.cache import PredictorCache
 from mnist_core.devices import AUTO, DeviceError, resolve_device
 from mnist_core.feedback import FeedbackStore
+from mnist_core.inference import BACKENDS, check_backend
 from mnist_core.jobs import RetrainJobs
 from mnist_core.paths import HOME_ENV
-from mnist_core.predict import BACKENDS, PredictorCache, check_backend
 
 from .common import AppConfig, request_language, sketch_image
 from .compare_view import Comparing, wire_compare, wire_compare_api

@@ -30,7 +30,7 @@ class AppConfig:
     feedback: bool = True  # store the corrections visitors give (--no-feedback: off)
     public: bool = False  # shared, on a Space or on a non-loopback host: learning uses a visitor's own corrections
     device: str = AUTO  # what runs the models (devices.resolve_device)
-    backend: str = "torch"  # predict.BACKENDS
+    backend: str = "torch"  # inference.BACKENDS
 
 
 def request_language(request: gr.Request | None) -> str:

@@ -11,8 +11,8 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from mnist_core import InputError, list_models
+from mnist_core.cache import PredictorCache
 from mnist_core.compare import ModelAnswer, compare, disagreements, majority, to_json, to_rows
-from mnist_core.predict import PredictorCache
 from mnist_core.weights import WeightsError
 
 from .common import decoded, request_language, sketch_image

@@ -13,8 +13,9 @@ import gradio as gr
 import numpy as np
 
 from mnist_core import DEFAULT_MODEL, InputError
+from mnist_core.cache import PredictorCache
 from mnist_core.feedback import Correction, FeedbackStore, FeedbackUnavailable
-from mnist_core.predict import Prediction, PredictorCache
+from mnist_core.predict import Prediction
 from mnist_core.weights import WeightsError
 
 from .common import AppConfig, decoded, request_language, session_id, sketch_image

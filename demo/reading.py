@@ -10,7 +10,9 @@ import gradio as gr
 import numpy as np
 
 from mnist_core import DEFAULT_MODEL, InputError, list_models
-from mnist_core.predict import NO_DIGIT_ABOVE, Prediction, PredictorCache
+from mnist_core.cache import PredictorCache
+from mnist_core.predict import Prediction
+from mnist_core.verdict import NO_DIGIT_ABOVE
 from mnist_core.weights import WeightsError
 
 from .common import TOP_K, request_language, sketch_image, upload_bytes

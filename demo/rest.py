@@ -26,7 +26,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from mnist_core import DEFAULT_MODEL, InputError, list_models
-from mnist_core.predict import PredictorCache
+from mnist_core.cache import PredictorCache
 from mnist_core.weights import WeightsError
 
 MAX_UPLOAD = 10 * 1024 * 1024  # bytes, as for the app's uploads

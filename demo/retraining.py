@@ -10,8 +10,8 @@ import gradio as gr
 import pandas as pd
 
 from mnist_core import list_models
+from mnist_core.cache import PredictorCache
 from mnist_core.jobs import JobBusyError, JobState, RetrainJobs
-from mnist_core.predict import PredictorCache
 from mnist_core.train import TrainConfig
 from mnist_core.weights import WeightsError
 

@@ -56,7 +56,9 @@ ADDITIONS = {
 # --- measurements ---------------------------------------------------------------------------------
 
 
-def measure_dev(predictor: Predictor, dev_root: str | os.PathLike, sets: tuple[str, ...] = DEV_SETS) -> dict[str, dict]:
+def measure_dev(
+    predictor: Predictor, dev_root: str | os.PathLike[str], sets: tuple[str, ...] = DEV_SETS
+) -> dict[str, dict[str, Any]]:
     """Set name -> devsets.run_set() result, for each of `sets` under dev_root."""
     root = Path(dev_root).expanduser()
     return {s: run_set(predictor, dev_set(root / s)) for s in _dev_sets(root, sets)}
@@ -182,11 +184,11 @@ def _training_data(cfg: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _confusion(dev: dict[str, dict]) -> np.ndarray:
+def _confusion(dev: dict[str, dict[str, Any]]) -> np.ndarray:
     return sum((np.asarray(r["confusion"]) for r in dev.values()), np.zeros((10, 10), int))
 
 
-def _worst_digits(dev: dict[str, dict], k: int = 3) -> list[str]:
+def _worst_digits(dev: dict[str, dict[str, Any]], k: int = 3) -> list[str]:
     """The k digits read worst on the dev sets (where the count of digits was right), each with what
     it is most often read as."""
     conf = _confusion(dev)
@@ -239,8 +241,8 @@ def _front_matter(name: str, info: WeightsInfo) -> str:
 
 def model_card(
     name: str,
-    weights_dir: str | os.PathLike | None = None,
-    dev_results: dict | None = None,
+    weights_dir: str | os.PathLike[str] | None = None,
+    dev_results: dict[str, dict[str, Any]] | None = None,
     *,
     mnist_accuracy: float | None = None,
     generated: str | None = None,
@@ -454,9 +456,9 @@ def model_card(
 def write_cards(
     out_dir: Path,
     names: list[str] | None = None,
-    weights_dir: str | os.PathLike | None = None,
-    data_root: str | os.PathLike | None = None,
-    dev_root: str | os.PathLike | None = None,
+    weights_dir: str | os.PathLike[str] | None = None,
+    data_root: str | os.PathLike[str] | None = None,
+    dev_root: str | os.PathLike[str] | None = None,
     generated: str | None = None,
 ) -> list[Path]:
     """Write `<out_dir>/<name>.md` for each model (default: every registered one); with data_root,

@@ -17,10 +17,11 @@ from .config_flags import add_flags, given, with_values
 from .devices import DeviceError, resolve_device
 from .distributed import World, check_batch, process_group, rank_device
 from .errors import InputError
+from .inference import BACKENDS
 from .mnist import DatasetNotFoundError, Split, load_mnist, train_val_split
 from .models import DEFAULT_MODEL, count_parameters, get_spec, list_models
 from .paths import HOME_ENV
-from .predict import BACKENDS, Predictor
+from .predict import Predictor
 from .train import Progress, TrainConfig, TrainingCancelled, TrainResult, evaluate, train
 from .weights import WeightsError, load_named, save_weights, weights_path
 

@@ -12,12 +12,14 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
+from .cache import PredictorCache
 from .image_io import ImageSource, load_image
 from .models import list_models
-from .predict import Prediction, Predictor, PredictorCache
+from .predict import Prediction, Predictor
 
 TOP = 3  # answers kept per model
 
@@ -119,7 +121,7 @@ def to_rows(answers: Iterable[ModelAnswer], not_sure: str = "not sure") -> list[
     ]  # fmt: skip
 
 
-def to_json(answers: Iterable[ModelAnswer]) -> list[dict]:
+def to_json(answers: Iterable[ModelAnswer]) -> list[dict[str, Any]]:
     """The answers as JSON-ready dicts, each with whether it disagrees with the majority."""
     answers = list(answers)
     odd = disagreements(answers)

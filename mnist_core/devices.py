@@ -6,10 +6,16 @@ never a silent fall back to the CPU. Only "auto" chooses: the machine's accelera
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import torch
+from torch import nn
 
 AUTO = "auto"
 KINDS = ("cpu", "cuda", "mps")  # the device types the training loop is written for
+
+
+M = TypeVar("M", bound=nn.Module)
 
 
 class DeviceError(ValueError):
@@ -73,3 +79,9 @@ def _check_cuda(device: torch.device, spec: str) -> None:
     if device.index is not None and device.index >= count:
         raise DeviceError(f"{device} was asked for (--device {spec}) but this machine has {count} CUDA "
                           f"device(s): cuda:0 to cuda:{count - 1}")  # fmt: skip
+
+
+def move(module: M, device: torch.device | str, memory_format: torch.memory_format) -> M:
+    """`module.to(device, memory_format=memory_format)`: one call, which torch accepts and its type stubs lack."""
+    moved: M = module.to(device, memory_format=memory_format)  # type: ignore[call-overload]
+    return moved

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -32,7 +33,7 @@ def dev_set(folder: Path) -> list[Item]:
     return [(r["filename"], folder / r["filename"], r["label"]) for r in csv.DictReader(open(folder / "labels.csv"))]
 
 
-def run_set(predictor: Predictor, items: list[Item]) -> dict:
+def run_set(predictor: Predictor, items: list[Item]) -> dict[str, Any]:
     labels, reads, uncertain, errors, times, naive = [], [], [], [], [], []
     for name, source, label in items:
         t = time.perf_counter()

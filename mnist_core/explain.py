@@ -119,7 +119,9 @@ def integrated_gradients(model: nn.Module, images: np.ndarray, targets: list[int
 
     x = torch.from_numpy(images).unsqueeze(1)
     with torch.enable_grad():
-        attr = IntegratedGradients(digit_logits).attribute(x, baselines=0.0, target=targets, n_steps=steps)
+        attr: torch.Tensor = IntegratedGradients(digit_logits).attribute(
+            x, baselines=0.0, target=targets, n_steps=steps
+        )
     return attr[:, 0].detach().numpy()
 
 
@@ -210,7 +212,8 @@ def _visible(gray: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     painted = float(alpha.sum())
     tone = float((gray * alpha).sum() / painted) if painted > 1e-3 else 0.0
     backdrop = 1.0 if tone < 0.5 else 0.0
-    return gray * alpha + backdrop * (1.0 - alpha)
+    shown: np.ndarray = gray * alpha + backdrop * (1.0 - alpha)
+    return shown
 
 
 # --- the picture ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -23,7 +24,7 @@ WORK_SIDE = 192
 # least this, so the threshold follows their grey edges, not their pixel blocks.
 MIN_SIDE = 128  # at least the render scale (render.RENDER_SIDE): a mask is never enlarged as blocks
 
-ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray
+ImageSource = str | os.PathLike[str] | bytes | Image.Image | np.ndarray
 
 
 def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -31,6 +32,7 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
     if isinstance(source, Image.Image):
         img = source
     else:
+        fp: io.BytesIO | Path
         if isinstance(source, (bytes, bytearray)):
             fp, name = io.BytesIO(source), "the uploaded data"
         elif isinstance(source, (str, os.PathLike)):
@@ -62,8 +64,10 @@ def load_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
         img.load()
         # turned as the EXIF orientation says; in place when we opened the image (a copy into new memory
         # costs about as much as decoding), never in the caller's image
-        turned = ImageOps.exif_transpose(img, in_place=img is not source)
-        img = turned if turned is not None else img
+        if img is source:
+            img = ImageOps.exif_transpose(img)
+        else:
+            ImageOps.exif_transpose(img, in_place=True)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InputError(f"the image data is corrupt or truncated ({exc})") from None
     # the size before drafting, turned as the picture was: digit boxes are reported in these pixels
@@ -145,7 +149,7 @@ def _array_to_gray_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
     if f.ndim == 3:
         if f.shape[-1] in (2, 4):
             alpha = f[..., -1]
-        gray = f[..., 0] if f.shape[-1] == 2 else f[..., :3] @ np.float32([0.299, 0.587, 0.114])
+        gray = f[..., 0] if f.shape[-1] == 2 else f[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
     else:
         gray = f
     img = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
@@ -162,6 +166,6 @@ def gray_alpha(source: ImageSource) -> tuple[np.ndarray, np.ndarray | None, floa
     return _pil_to_gray_alpha(load_image(source))
 
 
-def is_layer(alpha: np.ndarray | None) -> bool:
+def is_layer(alpha: np.ndarray | None) -> TypeGuard[np.ndarray]:
     """Painted on a transparent layer: some pixels are (nearly) see-through."""
     return alpha is not None and float(alpha.min()) <= 0.99

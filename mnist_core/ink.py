@@ -34,7 +34,8 @@ def _layer_ink(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     if painted < 1e-3:
         raise NoInkError("the image is fully transparent: nothing is drawn")
     tone = float((gray * alpha).sum() / painted)
-    return alpha * (1.0 - gray if tone < 0.5 else gray)
+    ink: np.ndarray = alpha * (1.0 - gray if tone < 0.5 else gray)
+    return ink
 
 
 def _dark_ink(gray: np.ndarray) -> bool:
@@ -79,7 +80,7 @@ def ink_map(gray: np.ndarray, alpha: np.ndarray | None = None, even_light: bool 
     holds when the strokes are too thick for `_paper`'s filter (a digit that fills a small frame).
     """
     if is_layer(alpha):  # drawn on a transparent layer: no paper, no lighting to flatten
-        return _layer_ink(gray, alpha)  # type: ignore[arg-type]
+        return _layer_ink(gray, alpha)
     light = gray if _dark_ink(gray) else 1.0 - gray
     if even_light:
         paper = np.maximum(np.percentile(light, 95), light)

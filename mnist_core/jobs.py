@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -85,7 +86,7 @@ class RetrainJobs:
     def snapshot(self) -> JobState:
         return self._state
 
-    def _set(self, **changes) -> None:
+    def _set(self, **changes: Any) -> None:
         self._state = replace(self._state, **changes)
 
     def start(self, model: str, config: TrainConfig, previous_accuracy: float | None = None) -> JobState:

@@ -10,7 +10,7 @@ by more than MAX_MNIST_DROP must not be kept.
 
 What counts as right (`right_answers`): for a digit, the model's top digit is that digit (as
 train.evaluate counts); for "not a digit", the model's own "no digit" output is over even odds, or,
-for a model without one, its top digit is below predict.UNCERTAIN_BELOW (its answer is "not sure",
+for a model without one, its top digit is below verdict.UNCERTAIN_BELOW (its answer is "not sure",
 which training towards a uniform answer aims at).
 """
 
@@ -29,9 +29,9 @@ from torch import nn
 
 from .mnist import NOT_A_DIGIT, Split
 from .models import split_outputs
-from .predict import UNCERTAIN_BELOW
 from .render import normalize
 from .train import Progress, TrainConfig, evaluate, predictions, train
+from .verdict import UNCERTAIN_BELOW
 from .weights import load_named
 
 MAX_MNIST_DROP = 0.001  # 0.1 point: 10 of the 10,000 test images

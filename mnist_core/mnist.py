@@ -25,7 +25,7 @@ def default_data_root() -> Path:
     return Path(cache) / "mnist-canvas"
 
 
-def resolve_data_root(root: str | os.PathLike | None = None) -> Path:
+def resolve_data_root(root: str | os.PathLike[str] | None = None) -> Path:
     """An explicit root, else $MNIST_DATA, else the user cache folder."""
     if root:
         return Path(root).expanduser()
@@ -52,7 +52,7 @@ class Split:
         return Split(torch.cat([self.images, other.images]), torch.cat([self.labels, other.labels]))
 
 
-def load_mnist(root: str | os.PathLike | None = None, train: bool = True, download: bool = True) -> Split:
+def load_mnist(root: str | os.PathLike[str] | None = None, train: bool = True, download: bool = True) -> Split:
     """Load one MNIST split into memory, downloading it into `root` if it is missing."""
     from torchvision.datasets import MNIST  # torchvision is slow to import; only the data path needs it
 

@@ -25,7 +25,7 @@ from torch import nn
 
 from .augment import AugmentConfig, augment
 from .config_flags import option
-from .devices import check_device_spec, resolve_device
+from .devices import check_device_spec, move, resolve_device
 from .distributed import World, check_batch, current_world, rank_device, shard, steps_per_epoch
 from .mnist import Split
 from .models import create_model, get_spec, split_outputs
@@ -75,7 +75,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            expected = {"int": int, "float": (int, float), "str": str, "bool": bool}.get(str(f.type))
+            kinds: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "str": str, "bool": bool}
+            expected = kinds.get(str(f.type))
             if expected and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
                 raise ValueError(f"TrainConfig.{f.name} must be {f.type}, not {value!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
@@ -227,7 +228,7 @@ def one_cycle(step: int, total: int, warmup: float) -> float:
     return (step + 1) / w if step < w else max(0.0, (total - step) / max(1, total - w))
 
 
-def initial_model(name: str, config: TrainConfig, weights_dir: str | os.PathLike | None = None) -> nn.Module:
+def initial_model(name: str, config: TrainConfig, weights_dir: str | os.PathLike[str] | None = None) -> nn.Module:
     """A fresh registered model, or with config.start_from, one holding that model's weights (found
     as weights.load_named finds them). A last layer with more outputs than
     the start's takes the start's for its first ones; the rest begin fresh. Raises WeightsError when
@@ -356,7 +357,7 @@ def train(
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     report_every: int = 20,
-    weights_dir: str | os.PathLike | None = None,
+    weights_dir: str | os.PathLike[str] | None = None,
 ) -> TrainResult:
     """Train `model` (or a registered model by name, see initial_model) on config.device; returns the
     model, on the CPU, and its metrics. Raises DeviceError when that device is not there.
@@ -375,7 +376,7 @@ def train(
     if isinstance(model, str):
         model = initial_model(model, config, weights_dir)
     channels_last = device.type in ("cpu", "cuda")  # faster convolutions on the CPU (measured) and with cuDNN
-    model = model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
+    model = move(model, device, torch.channels_last if channels_last else torch.preserve_format)
     frozen = _frozen_body(model) if config.head_only else []
     train_split = training_data(train_split, config)
     all_digits = bool((train_split.labels >= 0).all())  # asked once here, not at every step on the device
@@ -411,7 +412,7 @@ def train(
                 loss = _loss(out, yb, config.label_smoothing, all_digits)
             opt.zero_grad(set_to_none=True)
             # DDP averages the processes' gradients: weighted by its share, each part counts per image
-            (loss * (len(idx) * world.size / len(whole)) if world.size > 1 else loss).backward()
+            (loss * (len(idx) * world.size / len(whole)) if world.size > 1 else loss).backward()  # type: ignore[no-untyped-call]
             opt.step()
             sched.step()
             tally.add(loss, split_outputs(out)[0], yb)
@@ -428,5 +429,5 @@ def train(
         if on_progress:
             on_progress(report)
     model.eval()
-    return TrainResult(model.to("cpu", memory_format=torch.contiguous_format), config, history, test_acc, test_loss,
+    return TrainResult(move(model, "cpu", torch.contiguous_format), config, history, test_acc, test_loss,
                        time.perf_counter() - start)  # fmt: skip

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .models import create_model, get_spec
@@ -123,7 +123,7 @@ def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
 def save_weights(
     model: nn.Module,
     name: str,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     test_accuracy: float | None = None,
     epochs: int | None = None,
     train_config: dict[str, Any] | None = None,
@@ -161,7 +161,7 @@ def save_weights(
     return WeightsInfo.from_metadata(meta)
 
 
-def previous_path(path: str | os.PathLike) -> Path:
+def previous_path(path: str | os.PathLike[str]) -> Path:
     """Where the version before the current one is kept: <model>.previous.safetensors."""
     path = Path(path)
     return path.with_name(path.name.removesuffix(SUFFIX) + ".previous" + SUFFIX)
@@ -195,7 +195,7 @@ def _keep_previous(path: Path) -> None:
         os.replace(_link_to_temp(path), previous_path(path))
 
 
-def install_weights(candidate: str | os.PathLike, path: str | os.PathLike) -> WeightsInfo:
+def install_weights(candidate: str | os.PathLike[str], path: str | os.PathLike[str]) -> WeightsInfo:
     """Make a verified candidate file the current weights, keeping the old ones as the previous version."""
     candidate, path = Path(candidate), Path(path)
     _, info = load_weights(candidate)  # never install a file that does not load
@@ -205,7 +205,7 @@ def install_weights(candidate: str | os.PathLike, path: str | os.PathLike) -> We
     return info
 
 
-def restore_previous(path: str | os.PathLike) -> WeightsInfo:
+def restore_previous(path: str | os.PathLike[str]) -> WeightsInfo:
     """Swap the current and the previous version; at every instant both names hold a complete file."""
     path = Path(path)
     prev = previous_path(path)
@@ -219,7 +219,7 @@ def restore_previous(path: str | os.PathLike) -> WeightsInfo:
     return info
 
 
-def read_info(path: str | os.PathLike) -> WeightsInfo:
+def read_info(path: str | os.PathLike[str]) -> WeightsInfo:
     """The metadata alone (cheap: reads only the header)."""
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -230,7 +230,7 @@ def read_info(path: str | os.PathLike) -> WeightsInfo:
         raise WeightsError(f"{path}: not a readable weights file ({exc})") from None
 
 
-def load_weights(path: str | os.PathLike) -> tuple[nn.Module, WeightsInfo]:
+def load_weights(path: str | os.PathLike[str]) -> tuple[nn.Module, WeightsInfo]:
     """Rebuild the model named in the file's metadata and load its verified weights."""
     info = read_info(path)
     try:

@@ -11,7 +11,7 @@ from gradio_client import Client, handle_file
 from conftest import draw_digit
 from demo import app
 from demo.app import AppConfig, build_demo, config_from_args, main, parse_args, serve, sketch_image
-from mnist_core.predict import PredictorCache
+from mnist_core.cache import PredictorCache
 from mnist_core.weights import read_info
 
 

@@ -10,6 +10,7 @@ from PIL import Image
 
 from conftest import draw_digit
 from mnist_core import InputError
+from mnist_core.cache import PredictorCache
 from mnist_core.compare import (
     ROW_HEADERS,
     ModelAnswer,
@@ -22,7 +23,7 @@ from mnist_core.compare import (
     to_rows,
 )
 from mnist_core.models import list_models
-from mnist_core.predict import Prediction, PredictorCache
+from mnist_core.predict import Prediction
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,11 @@ from demo.feedback_view import Corrections, parse_label
 from demo.i18n import CHINESE, EN, ZH
 from demo.learning import Learning, learn_config, scores_frame
 from demo.retraining import Retraining
+from mnist_core.cache import PredictorCache
 from mnist_core.feedback import DB_NAME, FeedbackStore
 from mnist_core.jobs import JobState, RetrainJobs
 from mnist_core.learn import Scores
 from mnist_core.paths import HOME_ENV
-from mnist_core.predict import PredictorCache
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ from demo.explain_view import Explaining, captions
 from demo.feedback_view import Corrections
 from demo.i18n import CHINESE, EN, ENGLISH, EXPLAIN_CAPTIONS, ZH
 from mnist_core import list_models
+from mnist_core.cache import PredictorCache
 from mnist_core.compare import ModelAnswer
 from mnist_core.explain import CAPTIONS, picture_size
 from mnist_core.feedback import FeedbackStore
-from mnist_core.predict import PredictorCache
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from conftest import draw_digit
 from mnist_core import InputError
+from mnist_core.cache import PredictorCache
 from mnist_core.explain import (
     CAPTIONS,
     MAX_MAPS,
@@ -21,7 +22,6 @@ from mnist_core.explain import (
     render,
 )
 from mnist_core.models import DEFAULT_MODEL, list_models, split_outputs
-from mnist_core.predict import PredictorCache
 from mnist_core.render import normalize
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import draw_digit
 from mnist_core import DEFAULT_MODEL, Predictor
+from mnist_core.cache import PredictorCache
 from mnist_core.export import (
     INSTALL_HINT,
     MAX_ACCURACY_GAP,
@@ -21,8 +22,8 @@ from mnist_core.export import (
     export_main,
     export_onnx,
 )
+from mnist_core.inference import BACKENDS
 from mnist_core.paths import shipped_weights_dir
-from mnist_core.predict import BACKENDS, PredictorCache
 from mnist_core.train import evaluate
 from mnist_core.weights import load_named, read_info, shipped_path
 

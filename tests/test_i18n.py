@@ -18,9 +18,9 @@ from demo.i18n import CHINESE, CORE_TEXTS, EN, ENGLISH, EXPLAIN_CAPTIONS, TABLES
 from demo.reading import Reading, _verdict, model_choices
 from demo.retraining import PUBLIC_REASON, Retraining, confusion_frame, job_message, job_view
 from mnist_core import Predictor
+from mnist_core.cache import PredictorCache
 from mnist_core.explain import CAPTIONS
 from mnist_core.jobs import JobState, RetrainJobs
-from mnist_core.predict import PredictorCache
 
 STATUSES = ["idle", "loading", "training", "saving", "finished", "kept", "discarded", "failed", "cancelled"]
 

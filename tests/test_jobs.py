@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from test_learn import flagged_ones
 
+from mnist_core.cache import PredictorCache
 from mnist_core.jobs import RetrainJobs, candidate_path
 from mnist_core.learn import LearnConfig
-from mnist_core.predict import PredictorCache
 from mnist_core.weights import read_info
 
 

@@ -9,32 +9,11 @@ import torch
 from conftest import draw_digit
 from mnist_core import DEFAULT_MODEL, InputError, Predictor
 from mnist_core.errors import NoInkError
-from mnist_core.models import create_model, list_models
-from mnist_core.predict import fuse_batch_norm
 
 
 @pytest.fixture(scope="module")
 def predictor() -> Predictor:
     return Predictor.load(DEFAULT_MODEL)
-
-
-@pytest.mark.parametrize("name", list_models())
-def test_folding_batch_norm_keeps_the_outputs(name):
-    torch.manual_seed(0)
-    model = create_model(name)
-    for m in model.modules():  # batch norms with statistics of their own, not the identity at init
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-1, 1), m.running_var.uniform_(0.5, 2), m.weight.data.uniform_(0.5, 2)
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    x = torch.randn(8, 1, 28, 28)
-    fused = fuse_batch_norm(model)
-    with torch.no_grad():
-        assert torch.allclose(fused(x), model.eval()(x), atol=1e-4)
-    assert norms == [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]  # the original is untouched
-    left = [
-        type(m) for m in fused.modules() if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.Dropout, torch.nn.Identity))
-    ]
-    assert len(left) == (3 if name in ("cnn_small", "cnn_no_digit") else 0)  # their norms follow a pooling
 
 
 @pytest.mark.parametrize("digit", ["0", "1", "4", "7"])
@@ -94,23 +73,8 @@ def test_a_dot_is_not_sure_and_noise_is_no_writing(predictor):
     assert "uncertain" in predictor.predict(dot).to_json("dot.png")
 
 
-def test_corrupt_weights_fall_back_to_the_shipped_file(weights_copy):
-    from mnist_core.predict import PredictorCache
-
-    (weights_copy / "cnn.safetensors").write_bytes(b"garbage, as after a bad disk")
-    data = bytearray((weights_copy / "lenet5.safetensors").read_bytes())
-    data[-5] ^= 0xFF
-    (weights_copy / "lenet5.safetensors").write_bytes(bytes(data))
-    cache = PredictorCache(weights_copy)
-    problems = cache.verify(["cnn", "lenet5", "mlp_128"])
-    assert set(problems) == {"cnn", "lenet5"} and all("shipped" in p for p in problems.values())
-    assert "checksum" in problems["lenet5"]
-    assert cache.get("cnn").predict(draw_digit("7")).digit == 7
-
-
 def test_every_model_is_cut_by_the_segmenter_and_judged_by_the_detector(weights_copy):
-    from mnist_core.paths import shipped_weights_dir
-    from mnist_core.predict import DETECTOR, SEGMENTER, PredictorCache
+    from mnist_core.predict import DETECTOR, SEGMENTER
 
     lenet = Predictor.load("lenet5")
     assert lenet.segmenter.name == SEGMENTER and lenet.detector.name == DETECTOR
@@ -119,24 +83,6 @@ def test_every_model_is_cut_by_the_segmenter_and_judged_by_the_detector(weights_
     # a corrupt segmenter file in a weights folder falls back to the shipped one
     (weights_copy / f"{SEGMENTER}.safetensors").write_bytes(b"garbage")
     assert Predictor.load("cnn", weights_copy).segmenter.name == SEGMENTER
-    # a model trained in the app and put in use is cut by the segmenter too
-    cache = PredictorCache(weights_copy)
-    fresh = Predictor(create_model("cnn_small"), "cnn_small")
-    cache.put("cnn_small", fresh)
-    assert cache.get("cnn_small").segmenter is not None
-    # one segmenter, loaded once, for every model; also for one whose own file is corrupt
-    (weights_copy / "lenet5.safetensors").write_bytes(b"garbage")
-    assert cache.get("lenet5").segmenter is cache.get("cnn").segmenter is cache.get(SEGMENTER)
-    # ... and one detector; the two judges judge each other
-    assert cache.get("lenet5").detector is cache.get("cnn_small").detector is cache.get(DETECTOR)
-    assert cache.get(SEGMENTER).detector is cache.get(DETECTOR)
-    assert cache.get(DETECTOR).segmenter is cache.get(SEGMENTER)
-    # a judge retrained in the app judges every model from then on
-    for judge, role in ((SEGMENTER, "segmenter"), (DETECTOR, "detector")):
-        retrained = Predictor.from_file(shipped_weights_dir() / f"{judge}.safetensors")
-        cache.put(judge, retrained)
-        assert cache.get(judge) is retrained
-        assert all(getattr(cache.get(m), role) is retrained for m in ("lenet5", "cnn", "cnn_small"))
 
 
 def test_the_segmenter_decides_the_cuts_and_the_model_reads(mnist_test):
@@ -149,28 +95,6 @@ def test_the_segmenter_decides_the_cuts_and_the_model_reads(mnist_test):
     assert pred.number == "38" and pred.model == "lenet5"
     for d in pred.digits:
         assert np.allclose(d.probabilities, reader.probabilities(d.image[None])[0], atol=1e-5)
-
-
-def test_the_default_tells_turned_digits_from_digits(predictor, mnist_test):
-    """The default's "no digit" opinion (the mean of its own output and the detector's): over
-    NO_DIGIT_ABOVE for most MNIST digits mirrored or turned (85% measured), for almost no MNIST test
-    digit (0.01%); either makes the answer "not sure"."""
-    from dataclasses import replace
-
-    from mnist_core.predict import NO_DIGIT_ABOVE
-    from mnist_core.synth.turned import turned_digits
-
-    assert predictor.has_no_digit and not Predictor.load("cnn").has_no_digit
-
-    def no_digit(images: np.ndarray) -> np.ndarray:
-        return (predictor.read(images)[1] + predictor.detector.read(images)[1]) / 2
-
-    digits = no_digit(mnist_test.images.numpy() / 255.0)
-    turned = no_digit(turned_digits(mnist_test.subset(slice(0, 2000)), 1000, seed=3).images.numpy() / 255.0)
-    assert (digits > NO_DIGIT_ABOVE).mean() < 0.001 and (turned > NO_DIGIT_ABOVE).mean() > 0.6
-    seven = predictor.predict(draw_digit("7"))
-    assert not seven.uncertain and seven.no_digit < 0.5
-    assert replace(seven, no_digit=NO_DIGIT_ABOVE + 0.01).uncertain
 
 
 def test_the_detector_gives_every_model_a_second_opinion_on_no_digit(mnist_test):
@@ -189,35 +113,7 @@ def test_the_detector_gives_every_model_a_second_opinion_on_no_digit(mnist_test)
     assert (digits > 0.5).mean() < 0.005 and (detector.read(turned)[1] > 0.5).mean() > 0.5
 
 
-def test_the_detector_is_asked_only_where_it_can_change_the_answer(predictor, mnist_test, monkeypatch):
-    """A cascade: where the model's own "no digit" output is too low for the mean of the two to pass
-    the bar, the detector is not asked, and every answer is the same as with it always asked."""
-    from mnist_core.predict import needs_second_opinion, no_digit_bar
-    from mnist_core.synth.turned import turned_digits
-
-    detector = predictor.detector
-    turned = turned_digits(mnist_test.subset(slice(1000, 2000)), 1000, seed=3).images.numpy() / 255.0
-    images = np.concatenate([mnist_test.images[:1000].numpy() / 255.0, turned])
-    _, own = predictor.read(images)
-    both = (own + detector.read(images)[1]) / 2
-    asked = []
-    monkeypatch.setattr(detector, "read", lambda x: (asked.append(len(x)), Predictor.read(detector, x))[1])
-    seven = predictor.predict(draw_digit("7"))  # predictions judge "no digit" so too
-    assert not asked and seven.no_digit == pytest.approx(predictor.read(seven.image[None])[1][0], abs=1e-6)
-    for cut in (False, True):
-        bar = no_digit_bar(cut)
-        judged = np.array(predictor.no_digit(list(images), list(own), [cut] * len(images)))
-        asks = np.array([needs_second_opinion(o, cut) for o in own])
-        assert np.array_equal(judged > bar, both > bar)  # the same answers
-        assert np.allclose(judged[asks], both[asks], atol=1e-6) and np.array_equal(judged[~asks], own[~asks])
-        assert asked.pop() == asks.sum()
-        if not cut:  # asked for few of MNIST's digits, and for most turned ones
-            assert asks[:1000].mean() < 0.1 and asks[1000:].mean() > 0.5
-
-
 def test_device_choice():
-    import torch
-
     from mnist_core.devices import DeviceError
 
     pred = Predictor.load("mlp_128", device="cpu")

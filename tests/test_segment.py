@@ -194,7 +194,7 @@ def test_pieces_cut_from_touching_ink_are_marked(predictor):
     """A cut piece says "not sure" at a lower "no digit" bar: a letter in one stroke is cut into digits."""
     from dataclasses import replace
 
-    from mnist_core.predict import CUT_NO_DIGIT_ABOVE, NO_DIGIT_ABOVE
+    from mnist_core.verdict import CUT_NO_DIGIT_ABOVE, NO_DIGIT_ABOVE
 
     cut, apart = (predictor.predict(image) for image in zero_seven())
     assert [d.cut for d in cut.digits] == [True, True] and [d.cut for d in apart.digits] == [False, False]

@@ -146,7 +146,8 @@ def test_user_weights_are_written_and_read_before_the_shipped_ones(monkeypatch, 
 
 
 def test_corrupt_user_weights_fall_back_to_the_shipped_ones(monkeypatch, tmp_path):
-    from mnist_core.predict import Predictor, PredictorCache
+    from mnist_core.cache import PredictorCache
+    from mnist_core.predict import Predictor
     from mnist_core.weights import shipped_path
 
     monkeypatch.setenv("MNIST_CANVAS_HOME", str(tmp_path))

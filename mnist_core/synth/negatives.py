@@ -422,7 +422,8 @@ def overlaid(rng: np.random.Generator, digits: Split) -> np.ndarray:
         first, second = _big(digits.images[a].numpy()), np.roll(_big(digits.images[b].numpy()), tuple(shift), (0, 1))
         if (second & ~first).sum() > MIN_NEW_INK * first.sum():
             break
-    return first | second
+    both: np.ndarray = first | second
+    return both
 
 
 def struck(rng: np.random.Generator, digits: Split) -> np.ndarray:
@@ -430,7 +431,8 @@ def struck(rng: np.random.Generator, digits: Split) -> np.ndarray:
     d = _big(digits.images[int(rng.integers(len(digits)))].numpy())
     strokes = zigzag(rng) if rng.random() < 0.5 else scribble(rng)
     mark = ink(strokes, rng)
-    return d | mark
+    crossed: np.ndarray = d | mark
+    return crossed
 
 
 # --- all of them ----------------------------------------------------------------------------------
