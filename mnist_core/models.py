@@ -6,8 +6,9 @@ and the tests. A weights file stores its model's name, so loading never needs th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -27,8 +28,12 @@ _REGISTRY: dict[str, ModelSpec] = {}
 DEFAULT_MODEL = "cnn_styles"
 
 
-def register_model(name: str, description: str, **recipe: Any) -> Callable[[Callable[[], nn.Module]], Callable[[], nn.Module]]:
-    def wrap(factory: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
+# a factory keeps its own signature: cnn(outputs) is called with its number of outputs
+F = TypeVar("F", bound=Callable[..., nn.Module])
+
+
+def register_model(name: str, description: str, **recipe: Any) -> Callable[[F], F]:
+    def wrap(factory: F) -> F:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered twice")
         _REGISTRY[name] = ModelSpec(name, factory, description, recipe)
@@ -67,7 +72,7 @@ def split_outputs(out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]
 
 def mlp(*sizes: int, dropout: float = 0.0) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Flatten()]
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:  # no activation on the logits: ReLU there clips negative evidence
             layers.append(nn.ReLU())
@@ -103,7 +108,9 @@ def mlp_deep() -> nn.Module:
 # --- convolutional ------------------------------------------------------------------------------
 
 
-@register_model("lenet5", "LeNet-5 (ReLU, max-pool)", epochs=20, optimizer="adamw", lr=2e-3, weight_decay=1e-4, augment=True)
+@register_model(
+    "lenet5", "LeNet-5 (ReLU, max-pool)", epochs=20, optimizer="adamw", lr=2e-3, weight_decay=1e-4, augment=True
+)
 def lenet5() -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # 28 -> 14
@@ -138,7 +145,10 @@ def cnn(outputs: int = DIGITS) -> nn.Module:
 register_model(
     "cnn_segment",
     "the cnn, also trained to read touching pairs and parts of digits unsure: judges where numbers are cut",
-    **CNN_RECIPE, styles=0.6, pairs=0.1, fragments=0.05,
+    **CNN_RECIPE,
+    styles=0.6,
+    pairs=0.1,
+    fragments=0.05,
 )(cnn)
 
 
@@ -146,9 +156,18 @@ register_model(
 # output. Only that layer learns, so its MNIST answers change least; seed=1 as in the runs that chose this recipe.
 register_model(
     "cnn_styles",
-    "the cnn, its last layer trained one more epoch with flagged 1s, crossed 7s and curled 9s, and to tell what is no digit",
-    **{**CNN_RECIPE, "epochs": 1, "lr": 0.03, "seed": 1}, styles=1.0, upright_flags=True, start_from="cnn",
-    curls=0.5, head_only=True, turned=0.1, pairs=0.1, fragments=0.05, letters=0.3,
+    "the cnn, its last layer trained one more epoch with flagged 1s, crossed 7s and curled 9s, "
+    "and to tell what is no digit",
+    **{**CNN_RECIPE, "epochs": 1, "lr": 0.03, "seed": 1},
+    styles=1.0,
+    upright_flags=True,
+    start_from="cnn",
+    curls=0.5,
+    head_only=True,
+    turned=0.1,
+    pairs=0.1,
+    fragments=0.05,
+    letters=0.3,
 )(lambda: cnn(DIGITS + 1))
 
 
@@ -180,8 +199,20 @@ def cnn_small(outputs: int = DIGITS) -> nn.Module:
 register_model(
     "cnn_no_digit",
     "small CNN 16-32-64 trained from scratch to tell digits from what is no digit: a second opinion for every model",
-    epochs=6, optimizer="sgd", lr=0.3, weight_decay=5e-4, batch_size=128, label_smoothing=0.1, styles=1.0,
-    upright_flags=True, turned=0.1, pairs=0.1, fragments=0.05, letters=0.3, rendered=1.0,
+    epochs=6,
+    optimizer="sgd",
+    lr=0.3,
+    weight_decay=5e-4,
+    batch_size=128,
+    label_smoothing=0.1,
+    styles=1.0,
+    upright_flags=True,
+    turned=0.1,
+    pairs=0.1,
+    fragments=0.05,
+    letters=0.3,
+    rendered=1.0,
+    negatives=0.3,
 )(lambda: cnn_small(DIGITS + 1))
 
 

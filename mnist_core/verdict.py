@@ -11,12 +11,11 @@ UNCERTAIN_BELOW = 0.5
 # "Not sure" above this probability that the ink is no digit: the mean of the reading model's own
 # "no digit" output (models.split_outputs) and the detector's (predict.DETECTOR), or the detector's
 # alone for a model without that output. Above CUT_NO_DIGIT_ABOVE for a digit cut from touching ink
-# (segment.split_touching): a letter drawn in one stroke (an M, a w) is often cut into pieces that
-# each read as a digit. The bars are the lowest tried (steps of 0.05 and 0.1) at which, against the
-# default's own output alone at 0.97 and 0.8 (before the detector), no dev set's share of correct
-# answers held back grows, nor that of 382 touching pairs of MNIST test digits cut and read right
-# (2.1%, against 2.6%); the drawings of bench/not_digits.py read as digits went from 42% to 33%.
-NO_DIGIT_ABOVE = 0.8
+# (segment.split_touching): a letter drawn in one stroke is often cut into pieces that each read as a
+# digit. Chosen on the trade-off curve of bench/not_digits.py --curve (docs/not_digit_tradeoff.md):
+# the lowest bar at which no dev set has more real digits held back than before the detector was
+# trained on synth.negatives.
+NO_DIGIT_ABOVE = 0.9
 CUT_NO_DIGIT_ABOVE = 0.6
 
 
