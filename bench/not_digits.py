@@ -298,8 +298,10 @@ def curve(args: argparse.Namespace) -> None:
         rs = [r for r in readings if r.source == s]
         if rs[0].digit:
             print(f"| {s} | {len(rs)} | {np.mean([r.right for r in rs]):.2%} | {at[s]:.2%} |")
-    print("\nthe trade-off: the bar for one digit (a cut piece's: the lower of it and "
-          f"{CUT_NO_DIGIT_ABOVE}), non-digits read as digits against real digits held back")
+    print(
+        "\nthe trade-off: the bar for one digit (a cut piece's: the lower of it and "
+        f"{CUT_NO_DIGIT_ABOVE}), non-digits read as digits against real digits held back"
+    )
     real = [s for s in sources if readings[[r.source for r in readings].index(s)].digit]
     print("| bar | dev/nondigit read | drawn here read | " + " | ".join(f"{s} held back" for s in real) + " |")
     print("|---:|---:|---:|" + "---:|" * len(real))
@@ -350,7 +352,7 @@ def main() -> None:
         return
     results = run(Predictor.load(args.model, args.weights_dir), args.per_symbol, args.seed)
     print(f"model {args.model}: drawings that are not digits, as the sketchpad sends them")
-    print("| kind | drawings | \"not sure\" | refused | read as a digit | most often read |")
+    print('| kind | drawings | "not sure" | refused | read as a digit | most often read |')
     print("|---|---:|---:|---:|---:|---|")
     total: collections.Counter[str] = collections.Counter()
     for kind, r in results.items():
