@@ -145,11 +145,8 @@ def cnn(outputs: int = DIGITS) -> nn.Module:
 register_model(
     "cnn_segment",
     "the cnn, also trained to read touching pairs and parts of digits unsure: judges where numbers are cut",
-    **CNN_RECIPE,
-    styles=0.6,
-    pairs=0.1,
-    fragments=0.05,
-)(cnn)
+    **CNN_RECIPE, styles=0.6, pairs=0.1, fragments=0.05,
+)(cnn)  # fmt: skip
 
 
 # The shipped cnn, its last layer trained one more epoch on writing styles MNIST lacks and for the "no digit"
@@ -158,17 +155,9 @@ register_model(
     "cnn_styles",
     "the cnn, its last layer trained one more epoch with flagged 1s, crossed 7s and curled 9s, "
     "and to tell what is no digit",
-    **{**CNN_RECIPE, "epochs": 1, "lr": 0.03, "seed": 1},
-    styles=1.0,
-    upright_flags=True,
-    start_from="cnn",
-    curls=0.5,
-    head_only=True,
-    turned=0.1,
-    pairs=0.1,
-    fragments=0.05,
-    letters=0.3,
-)(lambda: cnn(DIGITS + 1))
+    **{**CNN_RECIPE, "epochs": 1, "lr": 0.03, "seed": 1}, styles=1.0, upright_flags=True, start_from="cnn",
+    curls=0.5, head_only=True, turned=0.1, pairs=0.1, fragments=0.05, letters=0.3,
+)(lambda: cnn(DIGITS + 1))  # fmt: skip
 
 
 def conv_pool_bn(cin: int, cout: int, k: int = 3) -> list[nn.Module]:
@@ -199,21 +188,9 @@ def cnn_small(outputs: int = DIGITS) -> nn.Module:
 register_model(
     "cnn_no_digit",
     "small CNN 16-32-64 trained from scratch to tell digits from what is no digit: a second opinion for every model",
-    epochs=6,
-    optimizer="sgd",
-    lr=0.3,
-    weight_decay=5e-4,
-    batch_size=128,
-    label_smoothing=0.1,
-    styles=1.0,
-    upright_flags=True,
-    turned=0.1,
-    pairs=0.1,
-    fragments=0.05,
-    letters=0.3,
-    rendered=1.0,
-    negatives=0.3,
-)(lambda: cnn_small(DIGITS + 1))
+    epochs=6, optimizer="sgd", lr=0.3, weight_decay=5e-4, batch_size=128, label_smoothing=0.1, styles=1.0,
+    upright_flags=True, turned=0.1, pairs=0.1, fragments=0.05, letters=0.3, rendered=1.0, negatives=0.3,
+)(lambda: cnn_small(DIGITS + 1))  # fmt: skip
 
 
 def count_parameters(model: nn.Module) -> int:
