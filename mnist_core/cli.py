@@ -8,8 +8,9 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -69,8 +70,13 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA, else ~/.cache/mnist-canvas)")
     p.add_argument("--out", help="weights file to write "
                    "(default: <model>.safetensors in --weights-dir, else in the data folder)")  # fmt: skip
+    p.add_argument("--feedback", action="store_true", help="fine-tune --model from its current weights on the "
+                   "corrections stored by the app, MNIST replayed; written only if MNIST accuracy drops "
+                   "<= 0.1 point")  # fmt: skip
     _common(p)
     args = _parse(p, argv)
+    if args.feedback and args.start_from not in (None, args.model):
+        return _fail("--feedback fine-tunes --model from its own weights: --start-from, if given, must name it")
     try:
         world = World.from_env()  # torchrun's processes, or this one alone
         cfg = with_values(TrainConfig.for_model(args.model, device=args.device), given(args, TrainConfig))
@@ -84,6 +90,8 @@ def train_main(argv: list[str] | None = None) -> int:
         test = load_mnist(args.data_root, train=False)
     except DatasetNotFoundError as exc:
         return _fail(str(exc))
+    if args.feedback:
+        return _learn(args.model, full, test, out, args.weights_dir)
     train_split, val_split = train_val_split(full, cfg.val_size, cfg.seed)
     # with a validation split the per-epoch curve is on it, so recipes are chosen without the test set
     monitor = val_split if cfg.val_size else test
@@ -99,6 +107,27 @@ def train_main(argv: list[str] | None = None) -> int:
     if not world.is_main:  # rank 0 alone evaluates and writes
         return 0
     return _save(args.model, result, test, out, replace(cfg, device=device.type))
+
+
+def _learn(name: str, full: Split, test: Split, out: Path, weights_dir: str | None) -> int:
+    """mnist-train --feedback: learn.learn_from_corrections on every stored correction; the weights are
+    written only when they may be kept, as in the app."""
+    from .feedback import FeedbackStore, FeedbackUnavailable
+    from .learn import learn_from_corrections
+
+    try:
+        result = learn_from_corrections(name, FeedbackStore().as_split(), full, test, weights_dir=weights_dir)
+    except (FeedbackUnavailable, ValueError, WeightsError) as exc:
+        return _fail(str(exc))
+    summary: dict[str, Any] = {"model": name, "corrections": result.learnt_from + result.held_out,
+                               "before": asdict(result.before), "after": asdict(result.after),
+                               "kept": result.keep_allowed, "reason": result.reason}  # fmt: skip
+    if result.keep_allowed:
+        save_weights(result.model, name, out, test_accuracy=result.after.mnist, epochs=result.train_config.epochs,
+                     train_config=result.train_config.to_dict(), train_seconds=result.seconds)  # fmt: skip
+        summary["out"] = str(out)
+    print(json.dumps(summary))
+    return 0 if result.keep_allowed else 1
 
 
 @contextmanager

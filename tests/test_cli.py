@@ -110,3 +110,22 @@ def test_predict_with_the_onnx_backend(tmp_path):
     res = run("mnist-predict", "--json", "--backend", "onnx", "--model", "cnn_small", str(tmp_path / "seven.png"))
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["digit"] == 7
+
+
+def test_train_learns_from_stored_corrections(tmp_path, monkeypatch, data_root, capsys):
+    from test_learn import flagged_ones
+
+    from mnist_core.cli import train_main
+    from mnist_core.feedback import FeedbackStore
+
+    monkeypatch.setenv("MNIST_CANVAS_HOME", str(tmp_path))
+    args = ["--model", "cnn_small", "--feedback", "--data-root", str(data_root)]
+    assert train_main(args) == 2 and "no corrections" in capsys.readouterr().err
+    store, ones = FeedbackStore(), flagged_ones(10, seed=1)
+    for image in ones.images.numpy():
+        store.add(image, image / 255.0, label=1, predicted=7, confidence=0.6, model="cnn_small", session="s")
+    assert train_main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["corrections"] == 10 and summary["kept"]
+    assert summary["after"]["held_out"] >= summary["before"]["held_out"]
+    assert read_info(tmp_path / "weights" / "cnn_small.safetensors").test_accuracy == summary["after"]["mnist"]
