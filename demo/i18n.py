@@ -11,7 +11,9 @@ from __future__ import annotations
 import gradio as gr
 from gradio.i18n import I18nData
 
+from mnist_core.config_flags import flags
 from mnist_core.errors import NoInkError
+from mnist_core.train import TrainConfig
 
 from .i18n_zh import ZH, ZH_CAPTIONS, ZH_CORE
 
@@ -31,9 +33,6 @@ EN: dict[str, str] = {
     "seen_label": "What the model sees (28x28 per digit)",
     "photo_label": "A photo or scan of a handwritten digit or number",
     "rt_model": "Model to retrain",
-    "rt_epochs": "Epochs",
-    "rt_lr": "Peak learning rate",
-    "rt_batch": "Batch size",
     "rt_start": "Start retraining",
     "rt_cancel": "Cancel",
     "rt_plot": "Accuracy per epoch",
@@ -41,6 +40,11 @@ EN: dict[str, str] = {
     "rt_keep": "Keep new weights",
     "rt_discard": "Discard new weights",
     "rt_restore": "Restore previous version",
+    # the training settings of the Retrain tab (retraining.RETRAIN_FIELDS): cfg_<field path> is the label,
+    # cfg_<field path>_info the help under it, in English TrainConfig's own (added below the table)
+    "cfg_epochs": "Epochs",
+    "cfg_lr": "Peak learning rate",
+    "cfg_batch_size": "Batch size",
     # dynamic: reading a digit
     "prompt": "Draw a digit (or upload a photo) to see what the model reads.",
     "no_digit": "No digit to read: {error}.",
@@ -148,6 +152,10 @@ EN: dict[str, str] = {
     "ln_cannot_keep": "**These weights cannot be kept:** MNIST test accuracy fell from {before} to {after}, by more "
     "than {drop} point: the model forgot MNIST. Discard them.",
 }
+
+# A setting's help in English is its field's help in TrainConfig (the one source), for each setting
+# whose help the Chinese table translates; a setting without texts here shows its help, untranslated.
+EN |= {key: f.help for f in flags(TrainConfig) if (key := f"cfg_{f.path}_info") in ZH}
 
 TABLES: dict[str, dict[str, str]] = {ENGLISH: EN, CHINESE: ZH}
 

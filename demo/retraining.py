@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 import pandas as pd
 
 from mnist_core import list_models
 from mnist_core.cache import PredictorCache
+from mnist_core.config_flags import Flag, flags, value_of, with_values
 from mnist_core.jobs import JobBusyError, JobState, RetrainJobs
 from mnist_core.train import TrainConfig
 from mnist_core.weights import WeightsError
@@ -21,6 +23,33 @@ from .i18n import EN, ENGLISH, core_text, i18n, tr
 RETRAIN_DEFAULT = "cnn_small"  # its recipe reaches 99% in about 10 s on 2 vCPUs
 PUBLIC_REASON = EN["reason_public"]
 LEARN_STEPS = ("training", "finished")  # a learn job's own messages; its other ones are a retrain's
+# TrainConfig's fields the form sets, in the order /retrain takes them after the model (API clients rely on it)
+RETRAIN_FIELDS = ("epochs", "lr", "batch_size")
+
+
+def control(flag: Flag, value: Any) -> gr.components.Component:
+    """A form control for one TrainConfig field, chosen by the field's type; its label and help are the
+    texts cfg_<path> and cfg_<path>_info, or the field's help where there are none."""
+    key = f"cfg_{flag.path}"
+    label = i18n(key) if key in EN else flag.help
+    info = i18n(f"{key}_info") if f"{key}_info" in EN else flag.help
+    shown: dict[str, Any] = {"value": value, "label": label, "info": info,
+                             "elem_id": "retrain-" + flag.path.replace(".", "-").replace("_", "-")}  # fmt: skip
+    if flag.type is bool:
+        return gr.Checkbox(**shown)
+    if flag.type is int:
+        return gr.Number(precision=0, **shown)  # the bounds are TrainConfig's to check
+    if flag.type is float:
+        return gr.Number(**shown)
+    if flag.type is str:
+        return gr.Textbox(**shown)
+    raise TypeError(f"no form control for {flag.path} of type {flag.type.__name__}")
+
+
+def controls(paths: tuple[str, ...], config: TrainConfig) -> list[gr.components.Component]:
+    """One control per field path, in that order, showing the value `config` has."""
+    known = {f.path: f for f in flags(TrainConfig)}
+    return [control(known[path], value_of(config, path)) for path in paths]
 
 
 def confusion_frame(state: JobState, lang: str = ENGLISH) -> pd.DataFrame:
@@ -89,10 +118,10 @@ class Retraining:
             raise gr.Error(tr(lang, "retrain_off_error", reason=self.reason(lang)))
 
     @staticmethod
-    def recipe(name: str) -> tuple[dict, float, int]:
-        """The model's own training recipe, as the form's defaults."""
+    def recipe(name: str) -> tuple[Any, ...]:
+        """The model's own training recipe, as the form's defaults (RETRAIN_FIELDS' values, in order)."""
         recipe = TrainConfig.for_model(name)
-        return gr.update(value=min(recipe.epochs, 30)), recipe.lr, recipe.batch_size
+        return tuple(value_of(recipe, path) for path in RETRAIN_FIELDS)
 
     def busy_note(self, exc: JobBusyError, lang: str) -> str:
         busy = core_text(lang, "job_busy", str(exc), model=self.jobs.snapshot().model)
@@ -101,19 +130,20 @@ class Retraining:
     def retrain(
         self,
         name: str,
-        epochs: float,
-        lr: float,
-        batch: int,
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio finds its progress tracker by this default)
+        *values: Any,
     ) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame]]:
-        """Start a job (or join the running one) and stream its progress until it ends."""
+        """Start a job (or join the running one) and stream its progress until it ends.
+
+        `values` are RETRAIN_FIELDS' values, in order; Gradio passes the request and the progress tracker
+        (it finds them only before `*values`), so a plain call is retrain(name, None, gr.Progress(), *values)."""
         lang = request_language(request)
         self.require(lang)
         note = ""
         try:
-            cfg = TrainConfig.for_model(name, epochs=int(epochs), lr=float(lr), batch_size=int(batch),
-                                        limit=self.config.train_limit, device=self.config.device)  # fmt: skip
+            recipe = TrainConfig.for_model(name, limit=self.config.train_limit, device=self.config.device)
+            cfg = with_values(recipe, dict(zip(RETRAIN_FIELDS, values, strict=True)))  # TrainConfig validates
             self.jobs.start(name, cfg, previous_accuracy=self.cache.accuracy(name))
         except JobBusyError as exc:
             note = self.busy_note(exc, lang)
@@ -159,9 +189,7 @@ class Retraining:
 class RetrainTab:
     notice: gr.Markdown
     model: gr.Dropdown
-    epochs: gr.Slider
-    lr: gr.Number
-    batch: gr.Dropdown
+    settings: list[gr.components.Component]  # RETRAIN_FIELDS' controls, in order
     start: gr.Button
     cancel: gr.Button
     status: gr.Markdown
@@ -175,13 +203,10 @@ class RetrainTab:
 def build_retrain(config: AppConfig) -> RetrainTab:
     """The retraining part of the Retrain tab (the caller opens the tab)."""
     allowed = config.allow_retrain
-    quick = TrainConfig.for_model(RETRAIN_DEFAULT)
     notice = gr.Markdown(visible=not allowed, elem_id="retrain-notice")
     with gr.Row():
         model = gr.Dropdown(list_models(), value=RETRAIN_DEFAULT, label=i18n("rt_model"), elem_id="retrain-model")
-        epochs = gr.Slider(1, 30, value=quick.epochs, step=1, label=i18n("rt_epochs"))
-        lr = gr.Number(value=quick.lr, label=i18n("rt_lr"))
-        batch = gr.Dropdown([64, 128, 256, 512], value=quick.batch_size, label=i18n("rt_batch"))
+        settings = controls(RETRAIN_FIELDS, TrainConfig.for_model(RETRAIN_DEFAULT))
     with gr.Row():
         start = gr.Button(i18n("rt_start"), variant="primary", interactive=allowed)
         cancel = gr.Button(i18n("rt_cancel"), interactive=allowed)
@@ -192,12 +217,12 @@ def build_retrain(config: AppConfig) -> RetrainTab:
         keep = gr.Button(i18n("rt_keep"), interactive=allowed)
         discard = gr.Button(i18n("rt_discard"), interactive=allowed)
         restore = gr.Button(i18n("rt_restore"), interactive=allowed)
-    return RetrainTab(notice, model, epochs, lr, batch, start, cancel, status, plot, confusion, keep, discard, restore)
+    return RetrainTab(notice, model, settings, start, cancel, status, plot, confusion, keep, discard, restore)
 
 
 def wire_retrain(retraining: Retraining, tab: RetrainTab) -> None:
-    tab.model.change(retraining.recipe, tab.model, [tab.epochs, tab.lr, tab.batch], api_visibility="private")
-    form = [tab.model, tab.epochs, tab.lr, tab.batch]
+    tab.model.change(retraining.recipe, tab.model, tab.settings, api_visibility="private")
+    form = [tab.model, *tab.settings]
     tab.start.click(retraining.retrain, form, [tab.status, tab.plot, tab.confusion], api_name="retrain",
                     concurrency_limit=4)  # fmt: skip
     tab.cancel.click(retraining.cancel, None, tab.status, api_name="cancel_retrain", queue=False)

@@ -54,6 +54,13 @@ def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     return {f.path: getattr(args, f.path) for f in flags(cls) if getattr(args, f.path, None) is not None}
 
 
+def value_of(config: Any, path: str) -> Any:
+    """The value of a dotted field path in `config`: value_of(cfg, "augmentation.elastic_px")."""
+    for name in path.split("."):
+        config = getattr(config, name)
+    return config
+
+
 def with_values(config: C, values: dict[str, Any]) -> C:
     """`config` with dotted-path `values` set (nested configurations replaced, each validated again)."""
     top: dict[str, Any] = {}

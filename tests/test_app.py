@@ -142,6 +142,42 @@ def test_retrain_cancel(server, client):
 
 
 @pytest.mark.parametrize(
+    "settings,message",
+    [((0, 0.05, 64), "epochs and batch sizes must be at least 1"), ((1, 0, 64), "learning rate must be a positive "
+     "number, not 0"), ((1, -0.1, 64), "positive number, not -0.1"), ((1, 0.05, 0), "batch sizes must be at least 1")],
+)  # fmt: skip
+def test_retrain_bad_settings_are_a_clear_error(server, client, settings, message):
+    """TrainConfig checks the form's values; the page gets its message, and no job starts."""
+    demo = server[0]
+    before = demo.jobs.snapshot()
+    with pytest.raises(Exception, match=message):
+        client.predict("cnn_small", *settings, api_name="/retrain")
+    after = demo.jobs.snapshot()
+    assert (after.status, after.model, after.started) == (before.status, before.model, before.started)
+
+
+def test_retrain_form_is_generated_from_train_config():
+    """The form's controls: one per RETRAIN_FIELDS field, by its type, showing the model's recipe."""
+    import gradio as gr
+
+    from demo.retraining import RETRAIN_FIELDS, Retraining, control, controls
+    from mnist_core.config_flags import flags, value_of
+    from mnist_core.train import TrainConfig
+
+    known = {f.path: f for f in flags(TrainConfig)}
+    recipe = TrainConfig.for_model("mlp_128")
+    with gr.Blocks():
+        form = controls(RETRAIN_FIELDS, recipe)
+        other = {p: control(known[p], value_of(recipe, p)) for p in ("augment", "optimizer", "augmentation.elastic_px")}
+    assert [c.value for c in form] == [30, 0.002, 128] == list(Retraining.recipe("mlp_128"))  # its recipe
+    assert [type(c) for c in form] == [gr.Number] * 3 and [c.precision for c in form] == [0, None, 0]
+    assert [c.elem_id for c in form] == ["retrain-epochs", "retrain-lr", "retrain-batch-size"]
+    assert [type(c) for c in other.values()] == [gr.Checkbox, gr.Textbox, gr.Number]
+    elastic = other["augmentation.elastic_px"]  # no texts of its own: the field's help, untranslated
+    assert elastic.label == elastic.info == known["augmentation.elastic_px"].help and elastic.value == 0.0
+
+
+@pytest.mark.parametrize(
     "argv,allowed",
     [([], True), (["--share"], False), (["--host", "0.0.0.0"], False), (["--share", "--auth", "a:b"], True),
      (["--host", "0.0.0.0", "--allow-retrain"], True)],

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from mnist_core.config_flags import add_flags, flags, given, with_values
+from mnist_core.config_flags import add_flags, flags, given, value_of, with_values
 from mnist_core.train import TrainConfig
 
 
@@ -37,3 +37,9 @@ def test_values_are_validated():
         with_values(TrainConfig(), given(parse("--styles", "2"), TrainConfig))
     with pytest.raises(SystemExit):
         parse("--epochs", "two")
+
+
+def test_value_of_a_dotted_path():
+    cfg = with_values(TrainConfig(), {"lr": 0.3, "augmentation.elastic_px": 1.5})
+    assert (value_of(cfg, "lr"), value_of(cfg, "augmentation.elastic_px")) == (0.3, 1.5)
+    assert value_of(cfg, "augmentation") == cfg.augmentation

@@ -16,11 +16,13 @@ from demo.common import AppConfig, request_language
 from demo.compare_view import HEADER_KEYS
 from demo.i18n import CHINESE, CORE_TEXTS, EN, ENGLISH, EXPLAIN_CAPTIONS, TABLES, ZH, core_text, i18n, language, tr
 from demo.reading import Reading, _verdict, model_choices
-from demo.retraining import PUBLIC_REASON, Retraining, confusion_frame, job_message, job_view
+from demo.retraining import PUBLIC_REASON, RETRAIN_FIELDS, Retraining, confusion_frame, job_message, job_view
 from mnist_core import Predictor
 from mnist_core.cache import PredictorCache
+from mnist_core.config_flags import flags
 from mnist_core.explain import CAPTIONS
 from mnist_core.jobs import JobState, RetrainJobs
+from mnist_core.train import TrainConfig
 
 STATUSES = ["idle", "loading", "training", "saving", "finished", "kept", "discarded", "failed", "cancelled"]
 
@@ -70,6 +72,13 @@ def literals(node: ast.expr) -> set[str]:
     if isinstance(node, ast.IfExp):
         return literals(node.body) | literals(node.orelse)
     return set()
+
+
+def test_every_retrain_setting_has_its_texts_and_the_english_help_is_train_configs():
+    helps = {f.path: f.help for f in flags(TrainConfig)}
+    for path in RETRAIN_FIELDS:
+        assert {f"cfg_{path}", f"cfg_{path}_info"} <= set(EN) & set(ZH)
+        assert EN[f"cfg_{path}_info"] == helps[path]
 
 
 def test_unknown_static_key_fails_when_the_page_is_built():
@@ -168,6 +177,8 @@ def test_retrain_messages_in_chinese(tmp_path):
     assert open_.cancel(browser("zh-CN")) == ZH["not_running"] and open_.cancel() == "No training is running."
     with pytest.raises(gr.Error, match="操作失败：there are no new weights"):
         open_.keep(browser("zh-CN"))
+    with pytest.raises(gr.Error, match="操作失败：the learning rate must be a positive number, not 0"):
+        next(open_.retrain("cnn_small", browser("zh-CN"), gr.Progress(), 1, 0, 64))  # TrainConfig's own check
 
 
 def test_explanation_captions_keep_the_cores_fields():
