@@ -26,7 +26,8 @@ from torch import nn
 from mnist_core.devices import DeviceError, resolve_device
 from mnist_core.mnist import load_mnist, resolve_data_root
 from mnist_core.models import create_model
-from mnist_core.train import Progress, TrainConfig, evaluate, train
+from mnist_core.train import Progress, evaluate, train
+from mnist_core.train_config import TrainConfig
 
 TARGET = 0.99
 

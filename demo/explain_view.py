@@ -14,7 +14,8 @@ from PIL import Image, ImageFont
 
 from mnist_core import DEFAULT_MODEL, InputError
 from mnist_core.cache import PredictorCache
-from mnist_core.explain import explain, render
+from mnist_core.explain import render
+from mnist_core.explanation import explain
 from mnist_core.weights import WeightsError
 
 from .common import decoded, request_language, sketch_image

@@ -13,7 +13,7 @@ from gradio.i18n import I18nData
 
 from mnist_core.config_flags import flags
 from mnist_core.errors import NoInkError
-from mnist_core.train import TrainConfig
+from mnist_core.train_config import TrainConfig
 
 from .i18n_zh import ZH, ZH_CAPTIONS, ZH_CORE
 

@@ -14,7 +14,7 @@ from mnist_core import list_models
 from mnist_core.cache import PredictorCache
 from mnist_core.config_flags import Flag, flags, value_of, with_values
 from mnist_core.jobs import JobBusyError, JobState, RetrainJobs
-from mnist_core.train import TrainConfig
+from mnist_core.train_config import TrainConfig
 from mnist_core.weights import WeightsError
 
 from .common import AppConfig, request_language

@@ -10,6 +10,9 @@ onnx, onnxscript and onnxruntime are an optional extra (`pip install "mnist-canv
 are imported inside the functions that need them, never when mnist_core is imported.
 
     mnist-export --model cnn_styles --out cnn_styles.onnx [--weights-dir DIR] [--verify [--check-data DATA_ROOT]]
+
+Over 250 lines because writing the graph, reading it back (OnnxReader) and `--verify` share one
+contract (input and output names, FORMAT, the JSON beside the file); the reader is the part to move out.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ Every call opens its own connection (the app calls from several threads; a conne
 about a tenth of a millisecond), in WAL mode with synchronous=FULL: a correction is on disk when
 `add` returns. Any database failure (corrupt, locked, unwritable) is a FeedbackUnavailable, so a
 caller can turn corrections off and keep predicting.
+
+Over 250 lines because it is one table: its schema, the checks on what goes in and the export read
+together; FeedbackStore alone is ~140 of them.
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ import torch
 from .learn import LearnConfig, Scores, learn_from_corrections
 from .mnist import Split, load_mnist
 from .predict import Predictor
-from .train import Progress, TrainConfig, TrainingCancelled, predictions, train
+from .train import Progress, TrainingCancelled, predictions, train
+from .train_config import TrainConfig
 from .weights import explicit_weights_dir, install_weights, previous_path, save_weights, weights_path
 from .weights import restore_previous as restore_previous_file
 

@@ -1,6 +1,6 @@
 """Learn from corrections: fine-tune a registered model on what users said it got wrong.
 
-The model starts from its current weights (train.TrainConfig.start_from) and trains briefly on the
+The model starts from its current weights (train_config.TrainConfig.start_from) and trains briefly on the
 corrections, each repeated a few times, mixed with MNIST training images replayed so that it does
 not forget MNIST. Its recipe stays as it is (optimizer, label smoothing, head_only, and the extra
 images it was made with, such as letters for a "no digit" output), at a fraction of its learning
@@ -30,7 +30,8 @@ from torch import nn
 from .mnist import NOT_A_DIGIT, Split
 from .models import split_outputs
 from .render import normalize
-from .train import Progress, TrainConfig, evaluate, predictions, train
+from .train import Progress, evaluate, predictions, train
+from .train_config import TrainConfig
 from .verdict import UNCERTAIN_BELOW
 from .weights import load_named
 

@@ -1,21 +1,22 @@
-"""One training loop for every registered model.
+"""One training loop for every registered model (its configuration: train_config.py).
 
 The data stays in memory as one float tensor on the training device (moved there once) and batches
 are slices of a random permutation. Progress goes to a callback (per step and per epoch); nothing
 here prints. The learning rate follows a one-cycle schedule (linear warm-up, then linear decay to
 zero), which reaches a given accuracy in far fewer epochs than a fixed or step schedule. Started by
 torchrun, each process trains on its part of every batch (distributed.py).
+
+Over 250 lines and still one module: the loop and the helpers only it calls (optimizer, loss,
+schedule, generators, tally), read top to bottom as nanoGPT's train.py is.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,12 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .augment import AugmentConfig, augment
-from .config_flags import option
-from .devices import check_device_spec, move, resolve_device
+from .augment import augment
+from .devices import move, resolve_device
 from .distributed import World, check_batch, current_world, rank_device, shard, steps_per_epoch
 from .mnist import Split
-from .models import create_model, get_spec, split_outputs
+from .models import create_model, split_outputs
 from .render import normalize
 from .synth import negatives
 from .synth.fragments import digit_fragments
@@ -37,87 +37,8 @@ from .synth.pairs import touching_pairs
 from .synth.rendered import rendered_digits
 from .synth.styles import style_variants
 from .synth.turned import turned_digits
+from .train_config import TrainConfig
 from .weights import WeightsError, load_named
-
-OPTIMIZERS = ("sgd", "adamw", "adadelta")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = option(10, "passes over the training set")
-    batch_size: int = option(128, "images per optimizer step (with torchrun: across all processes)")
-    lr: float = option(0.05, "peak learning rate of the one-cycle schedule")
-    optimizer: str = option("sgd", "sgd (Nesterov, momentum 0.9), adamw or adadelta")
-    weight_decay: float = option(5e-4, "weight decay")
-    label_smoothing: float = option(0.0, "label smoothing of the cross-entropy")
-    warmup: float = option(0.15, "fraction of all steps spent warming the learning rate up")
-    augment: bool = option(False, "augment every batch: rotation, scale, shear, shift, stroke thickness")
-    styles: float = option(0.0, "add flagged 1s and crossed 7s made from this fraction of MNIST's 1s and 7s")
-    curls: float = option(0.0, "add 9s with a curled tail made from this fraction of MNIST's 9s")
-    upright_flags: bool = option(False, "make flagged 1s only from upright 1s, with steep flags")
-    start_from: str = option("", "start from this registered model's weights, not from scratch")
-    head_only: bool = option(False, "train only the last layer; the rest stays as it is")
-    pairs: float = option(0.0, "add touching pairs of digits, this fraction of the training set, read unsure")
-    fragments: float = option(0.0, "add parts of digits cut in two, this fraction of the training set, read unsure")
-    turned: float = option(0.0, "add digits mirrored or turned so they are no digit, this fraction of the training set")
-    letters: float = option(0.0, "add letters and signs, this fraction of the training set, read as no digit")
-    negatives: float = option(0.0, "add drawings of every kind that are no digit, this fraction of the training set")
-    rendered: float = option(0.0, "first add this fraction of the digits again, drawn as inputs are")
-    seed: int = option(0, "random seed of the initialization, the order and the additions")
-    val_size: int = option(0, "hold out this many training images and report accuracy on them")
-    limit: int = option(0, "train on only the first N training images (a quick smoke run); 0: all")
-    eval_batch_size: int = 1000
-    augmentation: AugmentConfig = field(default_factory=AugmentConfig)
-    # where, not what: devices.resolve_device's spec, resolved when training starts; configs that
-    # differ only here are equal, so weights trained anywhere still match their recipe
-    device: str = field(default="auto", compare=False)
-
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            kinds: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "str": str, "bool": bool}
-            expected = kinds.get(str(f.type))
-            if expected and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
-                raise ValueError(f"TrainConfig.{f.name} must be {f.type}, not {value!r}")
-        if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
-            raise ValueError("epochs and batch sizes must be at least 1")
-        if self.limit < 0 or self.val_size < 0:
-            raise ValueError("limit and val_size cannot be negative")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"the learning rate must be a positive number, not {self.lr}")
-        if self.start_from:
-            get_spec(self.start_from)  # an unknown model is a ValueError naming the known ones
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        fractions = (self.styles, self.curls, self.pairs, self.fragments, self.turned, self.letters, self.rendered,
-                     self.negatives)  # fmt: skip
-        if not all(0 <= v <= 1 for v in fractions):
-            raise ValueError(
-                "styles, curls, pairs, fragments, turned, letters, rendered and negatives are fractions in [0, 1]"
-            )
-        if not 0 <= self.label_smoothing < 1 or not 0 <= self.warmup < 1 or self.weight_decay < 0:
-            raise ValueError("label_smoothing and warmup must be in [0, 1), weight_decay >= 0")
-        check_device_spec(self.device)  # a DeviceError (a ValueError); whether it is there is asked at train time
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Build from plain values (a recipe, CLI flags, JSON metadata); unknown keys are errors."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
-        values = dict(values)
-        if isinstance(values.get("augmentation"), dict):
-            values["augmentation"] = AugmentConfig(**values["augmentation"])
-        return cls(**values)
-
-    @classmethod
-    def for_model(cls, name: str, **overrides: Any) -> TrainConfig:
-        """The model's registered recipe, with explicit overrides on top."""
-        return cls.from_dict({**get_spec(name).recipe, **{k: v for k, v in overrides.items() if v is not None}})
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,14 @@ def _isolated_dirs(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def cache():
+    """Predictors of the shipped weights: the session's data folder holds no retrained ones."""
+    from mnist_core.cache import PredictorCache
+
+    return PredictorCache()
+
+
+@pytest.fixture(scope="session")
 def data_root() -> Path:
     """MNIST from $MNIST_DATA (CI sets ../shared/data); ../shared/data beside the repo otherwise."""
     root = Path(os.environ.get("MNIST_DATA") or SHARED_DATA)

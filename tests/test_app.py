@@ -162,7 +162,7 @@ def test_retrain_form_is_generated_from_train_config():
 
     from demo.retraining import RETRAIN_FIELDS, Retraining, control, controls
     from mnist_core.config_flags import flags, value_of
-    from mnist_core.train import TrainConfig
+    from mnist_core.train_config import TrainConfig
 
     known = {f.path: f for f in flags(TrainConfig)}
     recipe = TrainConfig.for_model("mlp_128")

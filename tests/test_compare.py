@@ -10,7 +10,6 @@ from PIL import Image
 
 from conftest import draw_digit
 from mnist_core import InputError
-from mnist_core.cache import PredictorCache
 from mnist_core.compare import (
     ROW_HEADERS,
     ModelAnswer,
@@ -24,15 +23,6 @@ from mnist_core.compare import (
 )
 from mnist_core.models import list_models
 from mnist_core.predict import Prediction
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """The shipped weights; a retrained file in the user's folder must not be what is compared."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MNIST_CANVAS_HOME", str(tmp_path_factory.mktemp("home")))
-        mp.delenv("MNIST_WEIGHTS", raising=False)
-        yield PredictorCache()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from mnist_core.config_flags import add_flags, flags, given, value_of, with_values
-from mnist_core.train import TrainConfig
+from mnist_core.train_config import TrainConfig
 
 
 def parse(*argv: str) -> argparse.Namespace:

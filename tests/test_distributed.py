@@ -22,7 +22,8 @@ import torch
 from mnist_core.devices import DeviceError
 from mnist_core.distributed import World, check_batch, process_group, rank_device, shard, steps_per_epoch
 from mnist_core.mnist import Split
-from mnist_core.train import TrainConfig, evaluate, train
+from mnist_core.train import evaluate, train
+from mnist_core.train_config import TrainConfig
 from mnist_core.weights import load_weights, previous_path
 
 

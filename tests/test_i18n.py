@@ -22,7 +22,7 @@ from mnist_core.cache import PredictorCache
 from mnist_core.config_flags import flags
 from mnist_core.explain import CAPTIONS
 from mnist_core.jobs import JobState, RetrainJobs
-from mnist_core.train import TrainConfig
+from mnist_core.train_config import TrainConfig
 
 STATUSES = ["idle", "loading", "training", "saving", "finished", "kept", "discarded", "failed", "cancelled"]
 

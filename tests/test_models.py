@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from mnist_core.models import DEFAULT_MODEL, create_model, get_spec, list_models, split_outputs
-from mnist_core.train import TrainConfig, evaluate
+from mnist_core.train import evaluate
+from mnist_core.train_config import TrainConfig
 from mnist_core.weights import load_weights, read_info, shipped_path
 
 TUTORIAL_MLPS = {"mlp_128": [784, 128, 10], "mlp_128_256_dropout": [784, 128, 256, 10],

@@ -149,7 +149,7 @@ def test_training_writes_to_the_data_folder_not_the_clone(tmp_path, data_root, m
 def test_a_kept_retrain_lives_in_the_data_folder_and_restores_to_shipped(tmp_path, data_root, monkeypatch):
     from mnist_core.cache import PredictorCache
     from mnist_core.jobs import RetrainJobs
-    from mnist_core.train import TrainConfig
+    from mnist_core.train_config import TrainConfig
     from mnist_core.weights import read_info, shipped_path
 
     monkeypatch.setenv("MNIST_CANVAS_HOME", str(tmp_path))

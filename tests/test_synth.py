@@ -9,7 +9,8 @@ import torch
 from mnist_core.mnist import NOT_A_DIGIT, Split
 from mnist_core.synth import GENERATORS, draw, negatives
 from mnist_core.synth.negatives import FROM_DIGITS, SCRIPTS, _has_glyph, font_files
-from mnist_core.train import TrainConfig, training_data
+from mnist_core.train import training_data
+from mnist_core.train_config import TrainConfig
 
 
 @pytest.fixture(scope="module")

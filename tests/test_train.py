@@ -6,33 +6,12 @@ import pytest
 
 from mnist_core.mnist import Split
 from mnist_core.render import normalize
-from mnist_core.train import Progress, TrainConfig, TrainingCancelled, evaluate, one_cycle, train
+from mnist_core.train import Progress, TrainingCancelled, evaluate, one_cycle, train
+from mnist_core.train_config import TrainConfig
 
 
 def small(split: Split, n: int) -> Split:
     return split.subset(slice(0, n))
-
-
-def test_config_validation():
-    with pytest.raises(ValueError, match="unknown training settings: colour"):
-        TrainConfig.from_dict({"colour": "red"})
-    with pytest.raises(ValueError, match="epochs"):
-        TrainConfig(epochs="3")
-    with pytest.raises(ValueError, match="optimizer"):
-        TrainConfig(optimizer="lbfgs")
-    with pytest.raises(ValueError, match="pairs"):
-        TrainConfig(pairs=2.0)
-    with pytest.raises(ValueError, match="turned"):
-        TrainConfig(turned=-0.1)
-    with pytest.raises(ValueError, match="letters"):
-        TrainConfig(letters=1.5)
-    with pytest.raises(ValueError, match="learning rate"):
-        TrainConfig(lr=float("nan"))
-    with pytest.raises(ValueError, match="limit"):
-        TrainConfig(limit=-1)
-    with pytest.raises(ValueError, match="unknown model 'resnet'"):
-        TrainConfig(start_from="resnet")
-    assert TrainConfig.for_model("cnn", epochs=2).epochs == 2
 
 
 def test_one_cycle_schedule():
@@ -139,17 +118,6 @@ def test_the_default_starts_from_the_cnn_and_learns_what_is_no_digit(mnist_train
     # measured: 0.79, 0.77 and 0.13
     assert min(no_digit(turned), no_digit(glyphs)) > 0.6 > 4 * no_digit(mnist_test.images[:500])
     assert evaluate(result.model, small(mnist_test, 1000))[0] > 0.98
-
-
-def test_the_device_is_where_not_what():
-    """A config names its device, checked as a name; configs differing only there are the same recipe."""
-    from mnist_core.devices import DeviceError
-
-    with pytest.raises(DeviceError, match="unknown device 'tpu'"):
-        TrainConfig(device="tpu")
-    elsewhere = TrainConfig.for_model("cnn", device="cuda:1")  # recorded on a GPU machine, read on any
-    assert elsewhere == TrainConfig.for_model("cnn") and elsewhere.to_dict()["device"] == "cuda:1"
-    assert TrainConfig.from_dict(elsewhere.to_dict()).device == "cuda:1"
 
 
 def test_same_seed_same_weights_and_the_model_comes_back_on_the_cpu(mnist_train):
