@@ -8,6 +8,9 @@ build_demo calls them in order:
 - feedback_view.py: "Wrong? It is ..." under every Answer, the visitor's own corrections (/correct);
 - explain_view.py, compare_view.py: why the model answered, and every model's answer (/explain, /compare);
 - retraining.py, learning.py: the Retrain tab, retraining on MNIST and learning from corrections.
+
+This module is over 250 lines for the page's CSS and the launch path (arguments, serve, main),
+which belong with build_demo.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from mnist_core.weights import WeightsError
 from .common import AppConfig, request_language
 from .i18n import EN, ENGLISH, core_text, i18n, tr
 
-RETRAIN_DEFAULT = "cnn_small"  # its recipe reaches 99% in about 10 s on 2 vCPUs
+RETRAIN_DEFAULT = "cnn_small"  # the quickest recipe to reach 99% (bench/train_speed.py)
 PUBLIC_REASON = EN["reason_public"]
 LEARN_STEPS = ("training", "finished")  # a learn job's own messages; its other ones are a retrain's
 # TrainConfig's fields the form sets, in the order /retrain takes them after the model (API clients rely on it)

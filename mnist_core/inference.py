@@ -68,7 +68,7 @@ class BatchReader:
             self._onnx = OnnxReader.from_module(model)
             self.has_no_digit = self._onnx.has_no_digit
         else:
-            # channels-last convolutions run about 1.5x faster on the CPU here (bench/predict_latency.py)
+            # channels-last convolutions run faster on the CPU (bench/predict_latency.py)
             self._net = move(fuse_batch_norm(model), self.device, torch.channels_last)
             with torch.inference_mode():
                 probe = self._net(torch.zeros(1, 1, 28, 28, device=self.device))

@@ -6,7 +6,7 @@ The probabilities come from the models (predict.Predictor); this module only dec
 from __future__ import annotations
 
 # Below even odds for the top digit the answer is "not sure" rather than a digit. (Label smoothing
-# keeps confident answers near 0.9; at 0.5, 0.6% of the correct dev-set answers are held back.)
+# keeps confident answers near 0.9, well above it.)
 UNCERTAIN_BELOW = 0.5
 # "Not sure" above this probability that the ink is no digit: the mean of the reading model's own
 # "no digit" output (models.split_outputs) and the detector's (predict.DETECTOR), or the detector's
