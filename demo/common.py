@@ -4,6 +4,7 @@ input of a reading (a sketchpad value or an uploaded file) as the core takes it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,27 @@ from mnist_core.image_io import load_image
 from .i18n import language
 
 TOP_K = 3
+
+
+@dataclass
+class Panel:
+    """A view under an answer computed on demand: opening its accordion, or its button, fills a result
+    and a note."""
+
+    accordion: gr.Accordion
+    run: gr.Button
+    result: gr.components.Component
+    note: gr.Markdown
+
+    @property
+    def outputs(self) -> list[gr.components.Component]:
+        return [self.result, self.note]
+
+    def wire(self, show: Callable[..., Any], clear: Callable[[], Any], inputs: list[gr.components.Component]) -> None:
+        for event in (self.run.click, self.accordion.expand):
+            event(show, inputs, self.outputs, api_visibility="private")
+        for component in inputs:  # a result for an earlier input must not stay beside a new one
+            component.change(clear, None, self.outputs, queue=False, api_visibility="private")
 
 
 @dataclass
@@ -47,9 +69,10 @@ def session_id(request: gr.Request | None) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
-def sketch_image(value: dict | np.ndarray | None) -> np.ndarray | None:
-    """The drawing in a sketchpad value: the composite, else the first layer, else the background."""
-    if value is None or isinstance(value, np.ndarray):
+def sketch_image(value: Any) -> Any:
+    """The drawing in a sketchpad value: the composite, else the first layer, else the background.
+    Any other input (an upload's file path, an array, None) is the image itself."""
+    if not isinstance(value, dict):
         return value
     layers = [layer for layer in value.get("layers") or [] if layer is not None]
     for image in (value.get("composite"), *layers, value.get("background")):

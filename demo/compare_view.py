@@ -15,7 +15,7 @@ from mnist_core.cache import PredictorCache
 from mnist_core.compare import ModelAnswer, compare, disagreements, majority, to_json, to_rows
 from mnist_core.weights import WeightsError
 
-from .common import decoded, request_language, sketch_image
+from .common import Panel, decoded, request_language, sketch_image
 from .i18n import ENGLISH, core_error, i18n, tr
 
 HIGHLIGHT = "background-color: rgba(230, 120, 20, 0.28); font-weight: 600"  # readable in light and dark themes
@@ -62,7 +62,7 @@ class Comparing:
     def show(self, value: Any, request: gr.Request | None = None) -> tuple[dict, str]:
         """(table, note) for the page; bad input becomes a note, never a crash."""
         lang = request_language(request)
-        source = sketch_image(value) if isinstance(value, dict) else value
+        source = sketch_image(value)
         if source is None:
             return gr.update(visible=False), tr(lang, "ex_nothing")
         try:
@@ -86,30 +86,16 @@ class Comparing:
             raise gr.Error(str(exc)) from None
 
 
-@dataclass
-class CompareBox:
-    accordion: gr.Accordion
-    run: gr.Button
-    table: gr.Dataframe
-    note: gr.Markdown
-
-    @property
-    def outputs(self) -> list[gr.components.Component]:
-        return [self.table, self.note]
-
-
-def build_compare(prefix: str) -> CompareBox:
+def build_compare(prefix: str) -> Panel:
     with gr.Accordion(i18n("cmp_title"), open=False, elem_id=f"{prefix}-compare") as accordion:
         run = gr.Button(i18n("cmp_run"), size="sm", elem_id=f"{prefix}-compare-run")
         note = gr.Markdown(elem_id=f"{prefix}-compare-note")
         table = gr.Dataframe(interactive=False, visible=False, wrap=True, elem_id=f"{prefix}-compare-table")
-    return CompareBox(accordion, run, table, note)
+    return Panel(accordion, run, table, note)
 
 
-def wire_compare(comparing: Comparing, source: gr.components.Component, box: CompareBox) -> None:
-    box.run.click(comparing.show, source, box.outputs, api_visibility="private")
-    box.accordion.expand(comparing.show, source, box.outputs, api_visibility="private")
-    source.change(comparing.clear, None, box.outputs, queue=False, api_visibility="private")
+def wire_compare(comparing: Comparing, source: gr.components.Component, box: Panel) -> None:
+    box.wire(comparing.show, comparing.clear, [source])
 
 
 def wire_compare_api(comparing: Comparing) -> None:

@@ -18,7 +18,7 @@ from mnist_core.explain import render
 from mnist_core.explanation import explain
 from mnist_core.weights import WeightsError
 
-from .common import decoded, request_language, sketch_image
+from .common import Panel, decoded, request_language, sketch_image
 from .i18n import EXPLAIN_CAPTIONS, core_error, i18n, tr
 
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # Debian's fonts-wqy-microhei
@@ -66,7 +66,7 @@ class Explaining:
     def show(self, value: Any, model: str, request: gr.Request | None = None) -> tuple[Image.Image | None, str]:
         """(picture, note) for the page; bad input becomes a note, never a crash."""
         lang = request_language(request)
-        source = sketch_image(value) if isinstance(value, dict) else value
+        source = sketch_image(value)
         if source is None:
             return None, tr(lang, "ex_nothing")
         try:
@@ -90,34 +90,18 @@ class Explaining:
             raise gr.Error(str(exc)) from None
 
 
-@dataclass
-class ExplainBox:
-    accordion: gr.Accordion
-    run: gr.Button
-    picture: gr.Image
-    note: gr.Markdown
-
-    @property
-    def outputs(self) -> list[gr.components.Component]:
-        return [self.picture, self.note]
-
-
-def build_explain(prefix: str) -> ExplainBox:
+def build_explain(prefix: str) -> Panel:
     with gr.Accordion(i18n("ex_title"), open=False, elem_id=f"{prefix}-explain") as accordion:
         gr.Markdown(i18n("ex_about"))
         run = gr.Button(i18n("ex_run"), size="sm", elem_id=f"{prefix}-explain-run")
         note = gr.Markdown(elem_id=f"{prefix}-explain-note")
         picture = gr.Image(type="pil", format="png", interactive=False, show_label=False,
                            buttons=["download", "fullscreen"], elem_id=f"{prefix}-explain-picture")  # fmt: skip
-    return ExplainBox(accordion, run, picture, note)
+    return Panel(accordion, run, picture, note)
 
 
-def wire_explain(explaining: Explaining, model: gr.Dropdown, source: gr.components.Component, box: ExplainBox) -> None:
-    box.run.click(explaining.show, [source, model], box.outputs, api_visibility="private")
-    box.accordion.expand(explaining.show, [source, model], box.outputs, api_visibility="private")
-    # a picture of an earlier drawing must not stay beside a new one
-    source.change(explaining.clear, None, box.outputs, queue=False, api_visibility="private")
-    model.change(explaining.clear, None, box.outputs, queue=False, api_visibility="private")
+def wire_explain(explaining: Explaining, model: gr.Dropdown, source: gr.components.Component, box: Panel) -> None:
+    box.wire(explaining.show, explaining.clear, [source, model])
 
 
 def wire_explain_api(explaining: Explaining, model: gr.Dropdown) -> None:

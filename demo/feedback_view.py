@@ -98,7 +98,7 @@ class Corrections:
               request: gr.Request | None = None) -> tuple[str, str, list]:  # fmt: skip
         """A correction button: the acknowledgement, then the visitor's corrections anew."""
         lang = request_language(request)
-        source = sketch_image(value) if isinstance(value, dict) else value
+        source = sketch_image(value)
         try:
             ack = self.correct(source, label, model, which, request)
         except InputError as exc:

@@ -15,9 +15,9 @@ from mnist_core.predict import Prediction
 from mnist_core.verdict import NO_DIGIT_ABOVE
 from mnist_core.weights import WeightsError
 
-from .common import TOP_K, request_language, sketch_image, upload_bytes
-from .compare_view import CompareBox, build_compare
-from .explain_view import ExplainBox, build_explain
+from .common import TOP_K, Panel, request_language, sketch_image, upload_bytes
+from .compare_view import build_compare
+from .explain_view import build_explain
 from .feedback_view import CorrectBox, build_correct, which_digit
 from .i18n import ENGLISH, core_error, i18n, tr
 
@@ -162,8 +162,8 @@ class ReadTab:
 
     source: gr.Sketchpad | gr.Image
     answer: Answer
-    explain: ExplainBox
-    compare: CompareBox
+    explain: Panel
+    compare: Panel
 
 
 def build_header(cache: PredictorCache, problems: dict[str, str]) -> Header:
