@@ -128,8 +128,7 @@ def _learn(name: str, full: Split, test: Split, out: Path, weights_dir: str | No
                                "before": asdict(result.before), "after": asdict(result.after),
                                "kept": result.keep_allowed, "reason": result.reason}  # fmt: skip
     if result.keep_allowed:
-        save_weights(result.model, name, out, test_accuracy=result.after.mnist, epochs=result.train_config.epochs,
-                     train_config=result.train_config.to_dict(), train_seconds=result.seconds)  # fmt: skip
+        result.save(out)
         summary["out"] = str(out)
     print(json.dumps(summary))
     return 0 if result.keep_allowed else 1

@@ -143,9 +143,7 @@ class RetrainJobs:
             r = learn_from_corrections(model, corrections, train_split, test_split, config, self._on_progress,
                                        self._cancel.is_set, self.weights_dir)  # fmt: skip
             self._set(status="saving", message="saving")
-            info = save_weights(r.model, model, candidate_path(model, self.weights_dir), test_accuracy=r.after.mnist,
-                                epochs=r.train_config.epochs, train_config=r.train_config.to_dict(),
-                                train_seconds=r.seconds)  # fmt: skip
+            info = r.save(candidate_path(model, self.weights_dir))
             self._candidate = Predictor(r.model, model, info)
             self._set(status="finished", fraction=1.0, test_accuracy=r.after.mnist, previous_accuracy=r.before.mnist,
                       before=r.before, after=r.after, keep_allowed=r.keep_allowed,

@@ -33,7 +33,7 @@ from .render import normalize
 from .train import Progress, evaluate, predictions, train
 from .train_config import TrainConfig
 from .verdict import UNCERTAIN_BELOW
-from .weights import load_named
+from .weights import WeightsInfo, load_named, save_weights
 
 MAX_MNIST_DROP = 0.001  # 0.1 point: 10 of the 10,000 test images
 MIN_FOR_HOLD_OUT = 5  # with fewer corrections, all are learnt from and none is held out
@@ -89,6 +89,12 @@ class LearnResult:
     held_out: int  # corrections held out
     train_config: TrainConfig  # to save the weights with
     seconds: float
+
+    def save(self, path: str | os.PathLike[str]) -> WeightsInfo:
+        """Write the new weights (atomically) with their MNIST test accuracy and training settings."""
+        return save_weights(self.model, self.name, path, test_accuracy=self.after.mnist,
+                            epochs=self.train_config.epochs, train_config=self.train_config.to_dict(),
+                            train_seconds=self.seconds)  # fmt: skip
 
 
 def hold_out_mask(n: int, fraction: float = 0.2) -> torch.Tensor:
