@@ -9,7 +9,7 @@ from .devices import AUTO, resolve_device
 from .inference import check_backend
 from .models import get_spec
 from .predict import JUDGES, Predictor
-from .weights import WeightsError, read_info, shipped_path, weights_path, weights_sources
+from .weights import WeightsError, read_info, weights_path, weights_sources
 
 
 class PredictorCache:
@@ -39,16 +39,13 @@ class PredictorCache:
             return None
 
     def _load(self, name: str) -> Predictor:
-        path = weights_sources(name, self.weights_dir)[0]
-        try:
-            return Predictor.from_file(path, self.backend, self.device)
-        except WeightsError as exc:
-            if path.resolve() == shipped_path(name).resolve():
-                raise
-            # a corrupt retrained file must not take the model down
-            pred = Predictor.from_file(shipped_path(name), self.backend, self.device)
-            self.problems[name] = f"{exc}; using the shipped weights instead"
-            return pred
+        *first, last = weights_sources(name, self.weights_dir, fallback=True)
+        for path in first:  # a corrupt retrained file must not take the model down
+            try:
+                return Predictor.from_file(path, self.backend, self.device)
+            except WeightsError as exc:
+                self.problems[name] = f"{exc}; using the shipped weights instead"
+        return Predictor.from_file(last, self.backend, self.device)
 
     def _with_judges(self, name: str, pred: Predictor) -> Predictor:
         """Every model shares the cache's one segmenter and one detector (each loaded once, shipped

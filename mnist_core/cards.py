@@ -92,7 +92,7 @@ def _layers(model: nn.Module) -> list[tuple[str, str, int]]:
     rows: list[tuple[str, str, int]] = []
 
     def hook(m: nn.Module, _inp: Any, out: torch.Tensor) -> None:
-        rows.append((_layer_text(m), "x".join(map(str, out.shape[1:])), sum(p.numel() for p in m.parameters())))
+        rows.append((_layer_text(m), "x".join(map(str, out.shape[1:])), count_parameters(m)))
 
     leaves = [m for m in model.modules() if not list(m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]

@@ -22,7 +22,7 @@ from .inference import BatchReader, check_backend
 from .models import DEFAULT_MODEL
 from .preprocess import Digit, analyze
 from .verdict import is_uncertain, needs_second_opinion
-from .weights import WeightsError, WeightsInfo, load_named, load_weights, shipped_path, weights_sources
+from .weights import WeightsError, WeightsInfo, load_named, load_weights, weights_sources
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def load_judge(name: str, weights_dir: str | os.PathLike[str] | None = None, bac
                device: str = AUTO) -> Predictor | None:  # fmt: skip
     """A judge of every model's predictions (SEGMENTER, DETECTOR) from where load_named finds it,
     else the shipped file; None when neither loads."""
-    for path in dict.fromkeys([*weights_sources(name, weights_dir), shipped_path(name)]):
+    for path in weights_sources(name, weights_dir, fallback=True):
         try:
             return Predictor.from_file(path, backend, device)
         except WeightsError:

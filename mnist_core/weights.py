@@ -61,12 +61,13 @@ def shipped_path(name: str) -> Path:
     return shipped_weights_dir() / f"{name}{SUFFIX}"
 
 
-def weights_sources(name: str, weights_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Where `name`'s weights are read from, in order: the explicit folder alone, else the user's
-    retrained file (when there is one), then the shipped file."""
+def weights_sources(name: str, weights_dir: str | os.PathLike[str] | None = None, fallback: bool = False) -> list[Path]:
+    """Where `name`'s weights are read from, in order: the explicit folder alone (with `fallback`,
+    then the shipped file), else the user's retrained file (when there is one), then the shipped file."""
     explicit = explicit_weights_dir(weights_dir)
     if explicit is not None:
-        return [explicit / f"{name}{SUFFIX}"]
+        own = explicit / f"{name}{SUFFIX}"
+        return [own, shipped_path(name)] if fallback and own.resolve() != shipped_path(name).resolve() else [own]
     user = weights_path(name)
     return [user, shipped_path(name)] if user.exists() else [shipped_path(name)]
 
