@@ -7,7 +7,6 @@ stored), and the real-handwriting figures from a run at generation time, through
 the weights it describes, so a card and a file that no longer match are easy to spot: regenerate.
 
     mnist-eval --all --card docs/models --data-root ../shared/data --dev-root ../shared/data/dev
-    python -m mnist_core.cards docs/models --data-root ../shared/data --dev-root ../shared/data/dev
 
 Over 250 lines because model_card is one document written in the order it reads (~230 lines); the
 measuring (measure_dev, _layers, _worst_digits) is the part to move out if it grows.
@@ -15,12 +14,10 @@ measuring (measure_dev, _layers, _worst_digits) is the part to move out if it gr
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -496,29 +493,3 @@ def write_cards(
         os.replace(tmp, path)
         written.append(path)
     return written
-
-
-def card_main(argv: list[str] | None = None) -> int:
-    """`python -m mnist_core.cards DIR [--model NAME ...]`: what `mnist-eval --card DIR` does."""
-    from .cli import _common, _fail, _model_arg, _parse
-    from .mnist import DatasetNotFoundError
-
-    p = argparse.ArgumentParser(prog="python -m mnist_core.cards", description="Write a model card per model into DIR.")
-    p.add_argument("out_dir", metavar="DIR")
-    p.add_argument(
-        "--model", type=_model_arg, action="append", help="this model (repeat for more; default: every model)"
-    )
-    p.add_argument("--data-root", help="MNIST folder: also measure the test accuracy now, beside the stored one")
-    p.add_argument("--dev-root", help="the development sets (../shared/data/dev): measure accuracy on real handwriting")
-    _common(p)
-    args = _parse(p, argv)
-    try:
-        for path in write_cards(Path(args.out_dir), args.model, args.weights_dir, args.data_root, args.dev_root):
-            print(path, flush=True)
-    except (WeightsError, DatasetNotFoundError, ValueError) as exc:
-        return _fail(str(exc))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(card_main())

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from conftest import draw_digit
-from mnist_core.cards import card_main, model_card, write_cards
+from mnist_core.cards import model_card, write_cards
+from mnist_core.cli import eval_main
 from mnist_core.models import count_parameters, create_model
 from mnist_core.paths import HOME_ENV
 from mnist_core.weights import WEIGHTS_ENV, load_weights, read_info, save_weights, shipped_path
@@ -93,8 +94,8 @@ def test_a_tiny_dev_set_is_measured_and_shown(tmp_path):
     assert not (tmp_path / "none").exists()  # refused before anything is written
 
 
-def test_card_main_prints_what_it_wrote(tmp_path, capsys):
-    assert card_main([str(tmp_path / "cards"), "--model", "lenet5"]) == 0
+def test_the_card_command_prints_what_it_wrote(tmp_path, capsys):
+    assert eval_main(["--card", str(tmp_path / "cards"), "--model", "lenet5"]) == 0
     assert capsys.readouterr().out.strip().endswith("lenet5.md")
     with pytest.raises(SystemExit):
-        card_main([str(tmp_path / "cards"), "--model", "no_such_model"])
+        eval_main(["--card", str(tmp_path / "cards"), "--model", "no_such_model"])
