@@ -20,7 +20,6 @@ import ipaddress
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -31,7 +30,7 @@ from mnist_core.devices import AUTO, DeviceError, resolve_device
 from mnist_core.feedback import FeedbackStore
 from mnist_core.inference import BACKENDS, check_backend
 from mnist_core.jobs import RetrainJobs
-from mnist_core.paths import HOME_ENV
+from mnist_core.paths import HOME_ENV, set_home
 
 from .common import AppConfig, request_language, sketch_image
 from .compare_view import Comparing, wire_compare, wire_compare_api
@@ -222,7 +221,7 @@ def check_runtime(config: AppConfig) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.home:  # through the environment, so the prediction worker processes see it too
-        os.environ[HOME_ENV] = str(Path(args.home).expanduser().resolve())
+        set_home(args.home)
     auth = None
     if args.auth:
         user, sep, password = args.auth.partition(":")

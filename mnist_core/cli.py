@@ -1,14 +1,12 @@
 """Console scripts: mnist-train, mnist-eval, mnist-predict. They parse, call the core, and print.
 
-Over 250 lines because the three share their arguments and failures (_common, _parse, _fail), which
-cards.py's command uses too.
+Over 250 lines because the three share their arguments (_common, _parse).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,10 +20,11 @@ from .config_flags import add_flags, given, with_values
 from .devices import DeviceError, resolve_device
 from .distributed import World, check_batch, process_group, rank_device
 from .errors import InputError
+from .errors import fail as _fail
 from .inference import BACKENDS
 from .mnist import DatasetNotFoundError, Split, load_mnist, train_val_split
 from .models import DEFAULT_MODEL, count_parameters, get_spec, list_models
-from .paths import HOME_ENV
+from .paths import HOME_ENV, set_home
 from .predict import Predictor
 from .train import Progress, TrainingCancelled, TrainResult, evaluate, train
 from .train_config import TrainConfig
@@ -51,14 +50,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _parse(p: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
-    if args.home:  # through the environment, so worker processes and every default see the same folder
-        os.environ[HOME_ENV] = str(Path(args.home).expanduser().resolve())
+    if args.home:
+        set_home(args.home)
     return args
-
-
-def _fail(msg: str, code: int = 2) -> int:
-    print(f"error: {msg}", file=sys.stderr)
-    return code
 
 
 # --- mnist-train ----------------------------------------------------------------------------------

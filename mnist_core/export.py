@@ -23,7 +23,6 @@ import hashlib
 import importlib
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .errors import fail as _fail
 from .models import DIGITS, get_spec, split_outputs
 from .render import MNIST_MEAN, MNIST_STD, normalize
 from .weights import WeightsError, WeightsInfo, load_named
@@ -266,11 +266,6 @@ def accuracies(model: nn.Module, reader: OnnxReader, images: torch.Tensor, label
 
 
 # --- mnist-export ---------------------------------------------------------------------------------
-
-
-def _fail(msg: str, code: int = 2) -> int:
-    print(f"error: {msg}", file=sys.stderr)
-    return code
 
 
 def export_main(argv: list[str] | None = None) -> int:

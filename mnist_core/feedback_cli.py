@@ -6,12 +6,11 @@ Exit codes: 0 done, 1 a deletion declined at the prompt, 2 an error (one `error:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
+from .errors import fail as _fail
 from .feedback import FeedbackStats, FeedbackStore, FeedbackUnavailable
-from .paths import HOME_ENV
+from .paths import HOME_ENV, set_home
 
 NOT_A_DIGIT_ROW = "no digit"  # the stats table's row of corrections saying "this is not a digit"
 NONE_COLUMN = "none"  # ... and its column of answers that were no digit
@@ -39,15 +38,10 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
 
-def _fail(msg: str) -> int:
-    print(f"error: {msg}", file=sys.stderr)
-    return 2
-
-
 def feedback_main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.home:  # through the environment, as the other commands do, so every default sees it
-        os.environ[HOME_ENV] = str(Path(args.home).expanduser().resolve())
+    if args.home:
+        set_home(args.home)
     store = FeedbackStore(args.db)
     try:
         if args.command == "export":

@@ -25,6 +25,12 @@ def data_home(home: str | os.PathLike[str] | None = None) -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def set_home(home: str | os.PathLike[str]) -> None:
+    """Make `home` the data folder of this process and of those it starts (through the environment,
+    so every default and every worker process sees it)."""
+    os.environ[HOME_ENV] = str(Path(home).expanduser().resolve())
+
+
 def user_weights_dir(home: str | os.PathLike[str] | None = None) -> Path:
     """Where retrained weights (and their previous versions and candidates) are written."""
     return data_home(home) / "weights"
