@@ -112,3 +112,41 @@ def test_scans_of_another_collection():
     preds = Predictor.load(DEFAULT_MODEL).predict_many([scan for _, scan, _ in items])
     accuracy = np.mean([p.number == label for p, (_, _, label) in zip(preds, items, strict=True)])
     assert len(items) == 1797 and accuracy >= 0.96, accuracy
+
+
+@pytest.mark.parametrize("binarize,minimum", [(True, 0.97), (False, 0.98)])
+def test_small_scans_of_unseen_writers(dev_dir, binarize, minimum):
+    """The dev canvas drawings as 16x16 scans, as bench/real_handwriting.py makes its scans16 sets
+    (the first 250 drawings here), read from the 16x16 arrays like any image."""
+    from real_handwriting import load_set
+
+    items = load_set("scans16_binary" if binarize else "scans16_grey", dev_dir, limit=250)
+    scans = np.stack([scan for _, scan, _ in items])
+    assert scans.shape == (250, 16, 16) and scans.dtype == np.uint8
+    assert (len(np.unique(scans)) == 2) == binarize  # binarized: black and white only
+    preds = Predictor.load(DEFAULT_MODEL).predict_many([scan for _, scan, _ in items])
+    accuracy = np.mean([p.number == label for p, (_, _, label) in zip(preds, items, strict=True)])
+    assert accuracy >= minimum, accuracy
+
+
+def test_the_target_table_on_a_few_images_of_each_set(dev_dir, data_root):
+    """bench/real_handwriting.py's summary, measured on the first images of every set it reads."""
+    from real_handwriting import REAL, load_set, markdown, mnist_test_accuracy, nondigits_read, summary
+
+    from mnist_core.devsets import run_set
+
+    predictor = Predictor.load(DEFAULT_MODEL)
+    results = {name: run_set(predictor, load_set(name, dev_dir, limit=12)) for name in REAL}
+    nondigit = nondigits_read(predictor, dev_dir / "nondigit", limit=30)
+    assert nondigit["n"] == 30 and sum(n for n, _ in nondigit["by_kind"].values()) == 30
+    mnist = mnist_test_accuracy(predictor, str(data_root))
+    assert mnist[0] == 10_000 and mnist[1] > 0.99
+    rows = summary(DEFAULT_MODEL, results, nondigit, mnist)
+    assert len(rows) == 7 and all(held is not None for *_, held in rows)  # every row of issue 31's table measured
+    held_back = sum(r["held_back"] for r in results.values()) / (12 * len(REAL))
+    assert rows[4][1] == f"{100 * held_back:.2f}%" and rows[3][1] == f"{100 * nondigit['read'] / 30:.1f}%"
+    table = markdown(rows).splitlines()
+    assert len(table) == 9 and table[-1].startswith("| MNIST test, default model")
+    # a part left out is said to be not run, not counted as held
+    partial = summary(DEFAULT_MODEL, {k: v for k, v in results.items() if k != "photo"}, None, None)
+    assert [m for _, m, _, held in partial if held is None] == ["not run"] * 4
