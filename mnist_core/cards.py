@@ -52,6 +52,10 @@ ADDITIONS = {
     "turned": "digits mirrored or turned so that they are no digit, {:.0%} of the training set's size",
     "letters": "letters and signs (the font bundled with Pillow), {:.0%} of the training set's size",
     "rendered": "{:.0%} of the digits again, drawn the way inputs are (their ink mask through the preprocessing)",
+    "negatives": "drawings that are no digit (doodles, shapes, other scripts), {:.0%} of the training set's size",
+    "templates": "digits of pen-stroke templates of styles MNIST lacks (slashed 0s, open 4s...), {:.0%} of its size",
+    "font_digits": "digits of the Hershey vector fonts drawn with a pen, {:.0%} of the training set's size",
+    "scans": "{:.0%} of the digits again as small 16x16 scans, binarized or grey",
 }
 # --- measurements ---------------------------------------------------------------------------------
 

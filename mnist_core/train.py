@@ -31,11 +31,14 @@ from .mnist import Split
 from .models import create_model, split_outputs
 from .render import normalize
 from .synth import negatives
+from .synth.font_digits import font_digits
 from .synth.fragments import digit_fragments
 from .synth.letters import letters
 from .synth.pairs import touching_pairs
 from .synth.rendered import rendered_digits
+from .synth.scans import scanned
 from .synth.styles import style_variants
+from .synth.templates import template_digits
 from .synth.turned import turned_digits
 from .train_config import TrainConfig
 from .weights import WeightsError, load_named
@@ -197,6 +200,12 @@ def training_data(split: Split, config: TrainConfig) -> Split:
         extras.append(letters(int(len(split) * config.letters), config.seed))
     if config.negatives:
         extras.append(negatives(int(len(split) * config.negatives), config.seed, split))
+    if config.templates:
+        extras.append(template_digits(int(len(split) * config.templates), config.seed))
+    if config.font_digits:
+        extras.append(font_digits(int(len(split) * config.font_digits), config.seed))
+    if config.scans:
+        extras.append(scanned(split, config.scans, config.seed))
     for extra in extras:
         split = split.plus(extra)
     return split

@@ -40,6 +40,9 @@ class TrainConfig:
     letters: float = option(0.0, "add letters and signs, this fraction of the training set, read as no digit")
     negatives: float = option(0.0, "add drawings of every kind that are no digit, this fraction of the training set")
     rendered: float = option(0.0, "first add this fraction of the digits again, drawn as inputs are")
+    templates: float = option(0.0, "add digits in styles MNIST lacks (pen templates), this fraction of the set")
+    font_digits: float = option(0.0, "add digits of vector fonts drawn with a pen, this fraction of the training set")
+    scans: float = option(0.0, "add this fraction of the digits again as small 16x16 scans, binarized or grey")
     seed: int = option(0, "random seed of the initialization, the order and the additions")
     val_size: int = option(0, "hold out this many training images and report accuracy on them")
     limit: int = option(0, "train on only the first N training images (a quick smoke run); 0: all")
@@ -66,12 +69,12 @@ class TrainConfig:
             get_spec(self.start_from)  # an unknown model is a ValueError naming the known ones
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        fractions = (self.styles, self.curls, self.pairs, self.fragments, self.turned, self.letters, self.rendered,
-                     self.negatives)  # fmt: skip
-        if not all(0 <= v <= 1 for v in fractions):
-            raise ValueError(
-                "styles, curls, pairs, fragments, turned, letters, rendered and negatives are fractions in [0, 1]"
-            )
+        fractions = {"styles": self.styles, "curls": self.curls, "pairs": self.pairs, "fragments": self.fragments,
+                     "turned": self.turned, "letters": self.letters, "rendered": self.rendered,
+                     "negatives": self.negatives, "templates": self.templates, "font_digits": self.font_digits,
+                     "scans": self.scans}  # fmt: skip
+        if not all(0 <= v <= 1 for v in fractions.values()):
+            raise ValueError(f"{', '.join(fractions)} are fractions in [0, 1]")
         if not 0 <= self.label_smoothing < 1 or not 0 <= self.warmup < 1 or self.weight_decay < 0:
             raise ValueError("label_smoothing and warmup must be in [0, 1), weight_decay >= 0")
         check_device_spec(self.device)  # a DeviceError (a ValueError); whether it is there is asked at train time

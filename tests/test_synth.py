@@ -83,3 +83,13 @@ def test_a_recipe_adds_negatives_as_a_fraction_of_its_digits(digits):
     assert (training_data(digits, more).labels[-10:] == NOT_A_DIGIT).all()
     with pytest.raises(ValueError, match="fractions"):
         TrainConfig(negatives=1.5)
+
+
+@pytest.mark.parametrize("field", ["templates", "font_digits", "scans"])
+def test_a_recipe_adds_digits_in_other_styles_labelled_as_digits(field, mnist_test):
+    digits = mnist_test.subset(slice(0, 40))
+    more = training_data(digits, TrainConfig(**{field: 0.5}))
+    added = more.labels[len(digits) :]
+    assert 15 <= len(added) <= 20, "half as many as the digits (a scan too faint to find is left out)"
+    assert ((added >= 0) & (added <= 9)).all(), "digits, not NOT_A_DIGIT"
+    assert not torch.equal(more.images[len(digits) : len(digits) + 5], digits.images[:5])

@@ -27,6 +27,7 @@ from ..augment import AugmentConfig, random_affine
 from ..mnist import NOT_A_DIGIT, Split
 from ..render import render_mnist
 from .drawings import KINDS, scribble, zigzag
+from .pen_glyphs import pen_glyph
 from .strokes import CANVAS, Stroke, ink
 
 # --- letters and signs of several scripts ---------------------------------------------------------
@@ -135,11 +136,12 @@ def struck(rng: np.random.Generator, digits: Split) -> np.ndarray:
 StrokeMaker = Callable[[np.random.Generator], list[Stroke]]
 STROKES: dict[str, StrokeMaker] = {f.__name__: f for f in KINDS}
 FROM_DIGITS: dict[str, Callable[[np.random.Generator, Split], np.ndarray]] = {"overlaid": overlaid, "struck": struck}
-GENERATORS: tuple[str, ...] = (*STROKES, "glyph", *FROM_DIGITS)
+GENERATORS: tuple[str, ...] = (*STROKES, "glyph", "pen_glyph", *FROM_DIGITS)
 # how often each kind is drawn, against 1 for the rest: scripts and doodles vary most. Made-up glyphs
 # are often a digit's strokes (a 4, a 7), and overlaid or struck-out digits look like messy real
 # ones: a detector trained on more of them held back more real digits (docs/not_digit_tradeoff.md)
-WEIGHTS = {"glyph": 6.0, "doodle": 2.0, "pseudo_glyph": 0.5, "scribble": 1.5, "overlaid": 0.0, "struck": 0.0}
+WEIGHTS = {"glyph": 6.0, "pen_glyph": 0.0, "doodle": 2.0, "pseudo_glyph": 0.5, "scribble": 1.5, "overlaid": 0.0,
+           "struck": 0.0}  # fmt: skip
 
 
 def mask(kind: str, rng: np.random.Generator, digits: Split | None = None) -> np.ndarray:
@@ -148,6 +150,8 @@ def mask(kind: str, rng: np.random.Generator, digits: Split | None = None) -> np
         return ink(STROKES[kind](rng), rng)
     if kind == "glyph":
         return glyph(rng)
+    if kind == "pen_glyph":
+        return pen_glyph(rng)
     if kind in FROM_DIGITS:
         if digits is None or len(digits) == 0:
             raise ValueError(f"{kind!r} drawings are made from digits: pass some")

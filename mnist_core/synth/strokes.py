@@ -55,9 +55,10 @@ def _turned(strokes: list[Stroke], rng: np.random.Generator, degrees: float = 25
     return [s @ m.T for s in strokes]
 
 
-def ink(strokes: list[Stroke], rng: np.random.Generator, tremor: float = 0.012) -> np.ndarray:
-    """Strokes drawn with a round pen of random width on a CANVAS-square mask, the drawing filling it."""
-    strokes = [_tremor(s, rng, rng.uniform(0, tremor)) for s in _turned(strokes, rng)]
+def ink(strokes: list[Stroke], rng: np.random.Generator, tremor: float = 0.012, degrees: float = 25.0) -> np.ndarray:
+    """Strokes drawn with a round pen of random width on a CANVAS-square mask, the drawing filling it
+    (turned by up to `degrees`: digits less, as a digit turned far is another digit or none)."""
+    strokes = [_tremor(s, rng, rng.uniform(0, tremor)) for s in _turned(strokes, rng, degrees)]
     pts = np.concatenate(strokes)
     lo, hi = pts.min(0), pts.max(0)
     scale = (CANVAS - 24) / max(float((hi - lo).max()), 1e-6)
