@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from mnist_core import DEFAULT_MODEL, InputError, Predictor
+from mnist_core import DEFAULT_MODEL, InputError, Predictor, verdict
 from mnist_core.predict import DETECTOR, load_judge
-from mnist_core.verdict import CUT_NO_DIGIT_ABOVE, NO_DIGIT_ABOVE, UNCERTAIN_BELOW
+from mnist_core.verdict import CUT_NO_DIGIT_ABOVE, NO_DIGIT_ABOVE
 
 Stroke = list[tuple[float, float]]
 
@@ -239,7 +239,7 @@ def answer(r: Reading, second: np.ndarray | None, bar: float, cut_bar: float) ->
     for i, (conf, plausible, cut, own) in enumerate(zip(r.confidence, r.plausible, r.cut, r.own, strict=True)):
         given = [v for v in (own, None if second is None else float(second[i])) if v is not None]
         no_digit = float(np.mean(given)) if given else 0.0
-        if conf < UNCERTAIN_BELOW or not plausible or no_digit > (cut_bar if cut else bar):
+        if conf < verdict.UNCERTAIN_BELOW or not plausible or no_digit > (cut_bar if cut else bar):
             return "not sure"
     return "read"
 
@@ -346,7 +346,10 @@ def main() -> None:
     ap.add_argument("--cache", help="file keeping the reading model's answers between runs")
     ap.add_argument("--bar", type=float, default=NO_DIGIT_ABOVE, help="--curve's tables at this bar for one digit")
     ap.add_argument("--cut-bar", type=float, default=CUT_NO_DIGIT_ABOVE, help="... and this one for a cut piece")
+    ap.add_argument("--top-bar", type=float, default=verdict.UNCERTAIN_BELOW,
+                    help='"not sure" below this top-digit probability (verdict.UNCERTAIN_BELOW)')  # fmt: skip
     args = ap.parse_args()
+    verdict.UNCERTAIN_BELOW = args.top_bar  # read by Prediction.uncertain and answer() alike
     if args.curve:
         curve(args)
         return

@@ -16,6 +16,9 @@ each drawing's ink, as preprocessing finds it, reduced to 16x16 with the digit f
 (aspect kept, area-averaged), binarized at a random threshold or kept grey, dark on white; the
 16x16 arrays are then read like any image.
 
+Writing styles: the digits of synth.templates in each of issue 31's styles (slashed 0s, open 4s,
+crossed 7s, g-like 9s...), drawn with seeds no training recipe uses, read as 28x28 images.
+
 Then the targets of issue 31, all at once, as one Markdown table: the dev sets above, the drawings
 of dev/nondigit read as a digit (an answer not marked "not sure"), the real digits held back ("not
 sure" on a right answer, or refused) over every real set read, and the MNIST test set read as 28x28
@@ -47,6 +50,7 @@ REAL = ("canvas", "photo", "scans16_binary", "scans16_grey", "multi_canvas", "mu
 NONDIGIT_AT_MOST, HELD_BACK_AT_MOST, MNIST_AT_LEAST = 0.05, 0.01, 0.9972
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
 CHUNK = 50  # non-digit drawings decoded at once: 800x800 RGBA layers are 2.5 MB each
+STYLE_SEED = 10_000  # the style probes' first seed: recipes draw their templates from one stream of seed 0 or 1
 BATCH = 1000  # MNIST test images per forward pass: all 10,000 at once hold GBs of activations
 
 
@@ -101,6 +105,18 @@ def mnist_test_accuracy(predictor: Predictor, data_root: str | None) -> tuple[in
     images = test.images.numpy().astype(np.float32) / 255
     reads = [predictor.read(images[i : i + BATCH])[0].argmax(1) for i in range(0, len(images), BATCH)]
     return len(test), float((np.concatenate(reads) == test.labels.numpy()).mean())
+
+
+def styles_read(predictor: Predictor, per_style: int = 100) -> dict[str, float]:
+    """Style name -> the share of synth.templates' digits of that style read right: issue 31's writing
+    styles (slashed 0s, open 4s, crossed 7s...), drawn with seeds no recipe trains on."""
+    from mnist_core.synth.templates import TEMPLATES, draw_style
+
+    out = {}
+    for name, (digit, _) in TEMPLATES.items():
+        images = np.stack([draw_style(name, seed=STYLE_SEED + i) for i in range(per_style)]).astype(np.float32) / 255
+        out[name] = float((predictor.read(images)[0].argmax(1) == digit).mean())
+    return out
 
 
 def summary(model: str, results: dict[str, dict[str, Any]], nondigit: dict[str, Any] | None,
@@ -186,10 +202,14 @@ def main() -> None:
                                                        for k, (n, read) in nondigit["by_kind"].items()))  # fmt: skip
         print(f"refused (no writing found): {nondigit['refused']}")
         print("most often read: " + ", ".join(f"{k} ({n})" for k, n in nondigit["reads"].most_common(8)))
+    styles = styles_read(predictor)
+    print(f"\n== writing styles (synth.templates, 100 each, seeds from {STYLE_SEED}): share read right")
+    print("  ".join(f"{k} {v:.0%}" for k, v in styles.items()))
     if mnist is not None:
         print(f"\n== MNIST test ({mnist[0]} images as 28x28, model {args.model}): {mnist[1]:.2%}")
     print(f"\n{'set':15s} {'n':>5s} {'exact':>7s} {'2-4 digits':>10s} {'target':>7s} {'per digit':>9s} "
-          f"{'resize-28':>9s} {'not sure':>9s} {'false rejects':>14s} {'median ms':>10s}")  # fmt: skip
+          f"{'resize-28':>9s} {'not sure':>9s} {'false rejects':>14s} {'wrong, sure':>12s} "
+          f"{'median ms':>10s}")  # fmt: skip
 
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{v:.1%}"
@@ -198,7 +218,8 @@ def main() -> None:
         target = TARGETS.get(name)
         print(f"{LABELS.get(name, name):15s} {r['n']:5d} {pct(r['accuracy']):>7s} {pct(r['accuracy_2_4']):>10s} "
               f"{'-' if target is None else f'{target:.1%}':>7s} {pct(r['per_digit']):>9s} {pct(r['naive']):>9s} "
-              f"{pct(r['uncertain']):>9s} {pct(r['false_reject']):>14s} {r['median_ms']:10.1f}")  # fmt: skip
+              f"{pct(r['uncertain']):>9s} {pct(r['false_reject']):>14s} {pct(r['wrong_sure']):>12s} "
+              f"{r['median_ms']:10.1f}")  # fmt: skip
     print(
         f"\nissue 31's targets, model {args.model}"
         + (f", first {args.limit} images of each set only" if args.limit else "")

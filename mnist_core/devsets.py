@@ -97,6 +97,9 @@ def run_set(predictor: Predictor, items: list[Item]) -> dict[str, Any]:
         "naive": float(np.mean(naive)) if naive else None,
         "uncertain": float(np.mean(uncertain)),
         "false_reject": held_back / len(labels),
+        # wrong answers given without "not sure": what the "not sure" bars let through
+        "wrong_sure": sum(bool(r) and not (u or e) for r, u, e in zip(reads, uncertain, exact, strict=True))
+        / len(labels),
         "held_back": held_back,
         "errors": errors,
         "per_class": [float(conf[d, d] / max(1, conf[d].sum())) for d in range(10)],

@@ -5,17 +5,16 @@ The probabilities come from the models (predict.Predictor); this module only dec
 
 from __future__ import annotations
 
-# Below even odds for the top digit the answer is "not sure" rather than a digit. (Label smoothing
-# keeps confident answers near 0.9, well above it.)
-UNCERTAIN_BELOW = 0.5
+# Below this probability for the top digit the answer is "not sure" rather than a digit. (Label smoothing
+# keeps confident answers near 0.9, well above it.) Chosen with NO_DIGIT_ABOVE below.
+UNCERTAIN_BELOW = 0.45
 # "Not sure" above this probability that the ink is no digit: the mean of the reading model's own
 # "no digit" output (models.split_outputs) and the detector's (predict.DETECTOR), or the detector's
 # alone for a model without that output. Above CUT_NO_DIGIT_ABOVE for a digit cut from touching ink
 # (segment.split_touching): a letter drawn in one stroke is often cut into pieces that each read as a
-# digit. Chosen on the trade-off curve of bench/not_digits.py --curve (docs/not_digit_tradeoff.md):
-# the lowest bar at which no dev set has more real digits held back than before the detector was
-# trained on synth.negatives.
-NO_DIGIT_ABOVE = 0.9
+# digit. The two single-digit bars were chosen together on the dev sets' trade-off (docs/not_digit_tradeoff.md):
+# fewer non-digits read and fewer real digits held back than the bars before, on each half of the sets.
+NO_DIGIT_ABOVE = 0.85
 CUT_NO_DIGIT_ABOVE = 0.6
 
 
