@@ -139,7 +139,8 @@ FROM_DIGITS: dict[str, Callable[[np.random.Generator, Split], np.ndarray]] = {"o
 GENERATORS: tuple[str, ...] = (*STROKES, "glyph", "pen_glyph", *FROM_DIGITS)
 # how often each kind is drawn, against 1 for the rest: scripts and doodles vary most. Made-up glyphs
 # are often a digit's strokes (a 4, a 7), and overlaid or struck-out digits look like messy real
-# ones: a detector trained on more of them held back more real digits (docs/not_digit_tradeoff.md)
+# ones: a detector trained on more of them held back more real digits (docs/not_digit_tradeoff.md).
+# Pen-drawn characters are off: a detector trained with them did no better, and the weights stay as shipped.
 WEIGHTS = {"glyph": 6.0, "pen_glyph": 0.0, "doodle": 2.0, "pseudo_glyph": 0.5, "scribble": 1.5, "overlaid": 0.0,
            "struck": 0.0}  # fmt: skip
 
