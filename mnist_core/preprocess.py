@@ -74,8 +74,7 @@ def analyze(source: ImageSource, classify: Callable[[np.ndarray], np.ndarray] | 
         probs = classify(np.stack([render(m)[1] for m in masks]))
         for m, p in zip(masks, probs, strict=True):
             seen[id(m)] = (*seen[id(m)][:3], p)
-        best: np.ndarray = probs.max(axis=1)
-        return best
+        return probs
 
     scan = scale < 1  # a small image, enlarged: a scan of one digit or of a number
     ink = ink_map(gray, alpha, even_light=scan)

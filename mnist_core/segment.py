@@ -2,7 +2,7 @@
 
 Works on the ink map of `preprocess` (ink strength in [0, 1] at working resolution) and returns
 boolean masks, left to right. Purely geometric, except that touching digits are split where a
-caller-supplied `score` (the model's confidence in a rendered mask) says the pieces read better
+caller-supplied `score` (the model's probabilities for a rendered mask) says the pieces read better
 than the whole: recognition-driven segmentation, the classic way to cut touching handwriting.
 
 Over 250 lines because it is one pipeline read top to bottom (threshold, components, the line, groups,
@@ -11,6 +11,7 @@ joins and cuts); the recognition-driven joins and cuts (~100 lines) are the part
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from .errors import NoInkError
 MIN_CONTRAST = 0.06  # ink that differs from the paper by less than this is texture, noise or JPEG artefacts
 
 Box = tuple[int, int, int, int]  # y0, x0, y1, x1 (exclusive)
-# the model's top probability for each of a list of digit masks
+# the model's (B, 10) digit probabilities for each of a list of B digit masks
 Scorer = Callable[[list[np.ndarray]], np.ndarray]
 
 # Splitting touching digits (values chosen with the multi-digit dev sets of bench/real_handwriting.py):
@@ -37,6 +38,10 @@ CUTS = np.linspace(0.2, 0.8, 9)  # candidate cut columns, as fractions of the gr
 # a digit, and each piece of a cut, is at least this x the line height tall (a dot, a dash, a flag or a bar is no digit)
 MIN_DIGIT_HEIGHT = 0.5
 CUT_LEANS = (0.0, 0.3)  # ... straight down and, for a group wider than WIDE, leaning right as most writing does
+TRIPLE_WIDTH = 1.5  # a group wider than this x the line height is also tried in three pieces
+# A piece cut from a group and read as a 1 is at least this x the group's height: a shorter stroke is a 1's
+# flag, a 4's stem or a 7's bar (any stroke reads as a 1), and counts only as its next best reading
+ONE_HEIGHT = 0.85
 # Joining two neighbouring groups into one digit (a 4 or a 5 in two strokes that do not meet):
 MERGE_GAP = 0.25  # at most this x the line height apart ...
 MERGE_WIDTH = 1.0  # ... no wider together than this x the line height, and reading more surely as one by SPLIT_MARGIN
@@ -250,22 +255,28 @@ def group_digits(line: list[Component]) -> list[list[Component]]:
     return [members for _, members in sorted(groups, key=lambda g: g[0][1])]
 
 
-def _cuts(mask: np.ndarray, line_height: float, leans: tuple[float, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Cuts of a group into a left and a right piece, each tall enough to be a digit, at each of
-    CUTS and `leans` (columns per row; > 0: the cut's top further right, as forward-slanted writing
-    leans the gap between neighbours)."""
+def _cuts(mask: np.ndarray, line_height: float, leans: tuple[float, ...], three: bool = False
+          ) -> list[list[np.ndarray]]:  # fmt: skip
+    """Cuts of a group into a left and a right piece (and with `three`, into three pieces: pairs of
+    CUTS at least a fifth of the width apart), each tall enough to be a digit, at each of CUTS and
+    `leans` (columns per row; > 0: the cut's top further right, as forward-slanted writing leans the
+    gap between neighbours). Cuts share their pieces: the same piece is the same array."""
     rows, cols = bounding_box(mask)  # type: ignore[misc]
     x0, width = cols.start, cols.stop - cols.start
     y = np.arange(mask.shape[0])[:, None] - (rows.start + rows.stop - 1) / 2  # rows, from the group's middle
     x = np.arange(mask.shape[1])[None, :]
     total = mask.sum()
+    places = [(f,) for f in CUTS] + ([(f, g) for f in CUTS for g in CUTS if g - f >= 0.2] if three else [])
     out = []
-    for f in CUTS:
-        for lean in leans:
-            left_side = x < x0 + f * width - lean * y
-            left, right = mask & left_side, mask & ~left_side
-            if all(_height(m) >= MIN_DIGIT_HEIGHT * line_height and m.sum() >= 0.1 * total for m in (left, right)):
-                out.append((left, right))
+    for lean in leans:
+        shifted = x + lean * y
+        pieces: dict[tuple[float, float], np.ndarray] = {}
+        for fs in places:
+            bounds = [-np.inf, *(x0 + f * width for f in fs), np.inf]
+            parts = [pieces.setdefault((lo, hi), mask & (shifted >= lo) & (shifted < hi))
+                     for lo, hi in itertools.pairwise(bounds)]  # fmt: skip
+            if all(_height(m) >= MIN_DIGIT_HEIGHT * line_height and m.sum() >= 0.1 * total for m in parts):
+                out.append(parts)
     return out
 
 
@@ -285,7 +296,7 @@ def join_broken(masks: list[np.ndarray], line_height: float, score: Scorer) -> l
         ca, cb = bounding_box(a)[1], bounding_box(b)[1]  # type: ignore[index]
         if cb.start - ca.stop <= MERGE_GAP * line_height and cb.stop - ca.start <= MERGE_WIDTH * line_height:
             joined = a | b
-            pa, pb, pj = np.log(np.maximum(score([a, b, joined]), 1e-9))
+            pa, pb, pj = np.log(np.maximum(score([a, b, joined]).max(1), 1e-9))
             if pj > pa + pb + SPLIT_MARGIN:
                 masks[i : i + 2] = [joined]
                 continue
@@ -293,27 +304,38 @@ def join_broken(masks: list[np.ndarray], line_height: float, score: Scorer) -> l
     return masks
 
 
+def _piece_sureness(probs: np.ndarray, pieces: list[np.ndarray], height: int) -> np.ndarray:
+    """How surely each piece cut from a group `height` rows tall reads as a digit: its top probability,
+    or its second for a piece read as a 1 but shorter than ONE_HEIGHT x the group."""
+    ranked = np.sort(probs, axis=1)
+    short_one = (probs.argmax(1) == 1) & (np.array([_height(m) for m in pieces]) < ONE_HEIGHT * height)
+    out: np.ndarray = np.where(short_one, ranked[:, -2], ranked[:, -1])
+    return out
+
+
 def split_touching(mask: np.ndarray, line_height: float, score: Scorer, depth: int = 0) -> list[np.ndarray]:
     """A group of ink -> one mask per digit. A wide group is cut where the pieces read more surely
-    than the whole (by SPLIT_MARGIN in log-probability), then each piece is tried again."""
+    than the whole (by SPLIT_MARGIN in log-probability), then each piece is tried again. A group as
+    wide as three digits is also tried in three pieces at once: two of its halves may each hold a
+    digit and a half, which read no better than the whole."""
     xs = np.nonzero(mask.any(0))[0]
     width = xs[-1] + 1 - xs[0]
     if depth >= SPLIT_DEPTH or width < SPLIT_MIN_WIDTH * line_height:
         return [mask]
-    whole = float(score([mask])[0])
+    whole = float(score([mask])[0].max())
     if whole >= SPLIT_SURE and width < line_height:
         return [mask]
     wide = width >= WIDE * line_height
-    cuts = _cuts(mask, line_height, CUT_LEANS if wide else (0.0,))
+    cuts = _cuts(mask, line_height, CUT_LEANS if wide else (0.0,), three=width >= TRIPLE_WIDTH * line_height)
     if not cuts:
         return [mask]
-    p = score([m for pair in cuts for m in pair]).reshape(-1, 2)
-    both = np.log(np.maximum(p, 1e-9)).sum(1)
+    pieces = list({id(m): m for parts in cuts for m in parts}.values())  # each piece read once
+    sure = dict(zip(map(id, pieces), _piece_sureness(score(pieces), pieces, _height(mask)), strict=True))
+    both = np.array([sum(np.log(max(sure[id(m)], 1e-9)) for m in parts) for parts in cuts])
     best = int(both.argmax())
     if both[best] <= np.log(max(whole, 1e-9)) + (WIDE_MARGIN if wide else SPLIT_MARGIN):
         return [mask]
-    left, right = cuts[best]
-    return split_touching(left, line_height, score, depth + 1) + split_touching(right, line_height, score, depth + 1)
+    return [piece for part in cuts[best] for piece in split_touching(part, line_height, score, depth + 1)]
 
 
 def digit_masks(ink: np.ndarray, score: Scorer | None = None, margin: int = 0
