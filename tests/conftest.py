@@ -103,21 +103,21 @@ def draw_digit(
     return img.convert(mode) if mode != "RGBA" else img
 
 
-def compose_number(digits: list[np.ndarray], gap: float, height: int = 80, margin: int = 40) -> np.ndarray:
+def compose_number(digits: list[np.ndarray], gap: float | list[float], height: int = 80, margin: int = 40
+                   ) -> np.ndarray:  # fmt: skip
     """MNIST digits (28x28, white on black) side by side as dark ink on white paper, each scaled to
-    `height` px; `gap` is the space between neighbours in units of the height (negative: overlap)."""
+    `height` px; `gap` is the space between neighbours in units of the height (negative: overlap), or
+    a list of one per pair of neighbours."""
     pieces = []
     for d in digits:
         ys, xs = np.nonzero(d > 30)
         crop = d[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
         width = max(1, round(crop.shape[1] * height / crop.shape[0]))
         pieces.append(np.asarray(Image.fromarray(crop).resize((width, height), Image.Resampling.BILINEAR)))
-    step = round(gap * height)
-    page = np.zeros(
-        (height + 2 * margin, sum(p.shape[1] for p in pieces) + step * (len(pieces) - 1) + 2 * margin), np.uint8
-    )
+    steps = [round(g * height) for g in (gap if isinstance(gap, list) else [gap] * (len(pieces) - 1))] + [0]
+    page = np.zeros((height + 2 * margin, sum(p.shape[1] for p in pieces) + sum(steps) + 2 * margin), np.uint8)
     x = margin
-    for p in pieces:
+    for p, step in zip(pieces, steps, strict=True):
         region = page[margin : margin + height, x : x + p.shape[1]]
         np.maximum(region, p, out=region)
         x += p.shape[1] + step
