@@ -32,14 +32,15 @@ def masks_of(image) -> list[np.ndarray]:
     return digit_masks(ink_map(gray, alpha))[0]
 
 
-def read_rate(predictor, mnist_test, gap: float, n: int = 40, seed: int = 0, damage=None, page=None,
+def read_rate(predictor, mnist_test, gap, n: int = 40, seed: int = 0, damage=None, page=None,
               lengths: tuple[int, int] = (2, 4)) -> float:  # fmt: skip
-    """Exact reads of n composed numbers; `damage` alters each digit, `page` the composed image."""
+    """Exact reads of n composed numbers; `gap` as compose_number's, or a function of the number's
+    length giving its gaps; `damage` alters each digit, `page` the composed image."""
     ok = 0
     for digits, want in numbers(mnist_test, n, seed, lengths):
         if damage is not None:
             digits = [damage(d) for d in digits]
-        image = compose_number(digits, gap)
+        image = compose_number(digits, gap(len(digits)) if callable(gap) else gap)
         ok += predictor.predict(image if page is None else page(image)).number == want
     return ok / n
 
@@ -85,15 +86,13 @@ def test_broken_scan_that_fills_its_frame(predictor, mnist_test):
 
 
 def test_uneven_spacing(predictor, mnist_test):
-    """Numbers of 3-4 digits with each gap drawn anew, from a twentieth to a whole digit height
-    (measured: 0.98 exact on 60 numbers)."""
-    rng, ok = np.random.default_rng(11), 0
-    for _ in range(60):
-        idx = rng.choice(len(mnist_test.labels), int(rng.integers(3, 5)), replace=False)
-        gaps = rng.uniform(0.05, 1.0, len(idx) - 1).tolist()
-        number = compose_number([mnist_test.images[i].numpy() for i in idx], gaps)
-        ok += predictor.predict(number).number == "".join(str(int(mnist_test.labels[i])) for i in idx)
-    assert ok / 60 >= 0.9
+    # each gap drawn anew, from a twentieth to a whole digit height (measured: 0.97 exact on 60 numbers)
+    rng = np.random.default_rng(11)
+
+    def gaps(length: int) -> list[float]:
+        return rng.uniform(0.05, 1.0, length - 1).tolist()
+
+    assert read_rate(predictor, mnist_test, gap=gaps, n=60, seed=11, lengths=(3, 4)) >= 0.9
 
 
 @pytest.mark.parametrize("bar_end", [0.6, 0.75])
