@@ -28,7 +28,7 @@ import hashlib
 import os
 import pickle
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ from PIL import Image, ImageDraw
 
 from mnist_core import DEFAULT_MODEL, InputError, Predictor, verdict
 from mnist_core.predict import DETECTOR, load_judge
-from mnist_core.verdict import CUT_NO_DIGIT_ABOVE, NO_DIGIT_ABOVE
+from mnist_core.verdict import CUT_NO_DIGIT_ABOVE, NO_DIGIT_ABOVE, NUMBER_NO_DIGIT_ABOVE
 
 Stroke = list[tuple[float, float]]
 
@@ -229,27 +229,40 @@ def second_opinions(detector: Predictor | None, readings: list[Reading]) -> list
     return out
 
 
-def answer(r: Reading, second: np.ndarray | None, bar: float, cut_bar: float) -> str:
+@dataclass(frozen=True)
+class Bars:
+    """The "no digit" bars (verdict.no_digit_bar): a digit read alone, a digit of a number, a cut digit."""
+
+    one: float = NO_DIGIT_ABOVE
+    number: float = NUMBER_NO_DIGIT_ABOVE
+    cut: float = CUT_NO_DIGIT_ABOVE
+
+    def of(self, cut: bool, alone: bool) -> float:
+        return self.cut if cut else self.one if alone else self.number
+
+
+def answer(r: Reading, second: np.ndarray | None, bars: Bars) -> str:
     """The answer, "refused", "not sure" or "read", as Prediction.uncertain decides with these bars: a digit is not
     sure below even odds, when implausible, or when the mean of the model's own and the detector's
     "no digit" opinions passes its bar (a model's needs_second_opinion only skips the detector
     where the mean cannot pass it, so asking it always decides the same)."""
     if r.refused:
         return "refused"
+    alone = len(r.confidence) == 1
     for i, (conf, plausible, cut, own) in enumerate(zip(r.confidence, r.plausible, r.cut, r.own, strict=True)):
         given = [v for v in (own, None if second is None else float(second[i])) if v is not None]
         no_digit = float(np.mean(given)) if given else 0.0
-        if conf < verdict.UNCERTAIN_BELOW or not plausible or no_digit > (cut_bar if cut else bar):
+        if conf < verdict.UNCERTAIN_BELOW or not plausible or no_digit > bars.of(cut, alone):
             return "not sure"
     return "read"
 
 
-def rates(readings: list[Reading], seconds: list[np.ndarray | None], bar: float, cut_bar: float) -> dict[str, float]:
+def rates(readings: list[Reading], seconds: list[np.ndarray | None], bars: Bars) -> dict[str, float]:
     """source -> for non-digits, the share read as a digit; for real digits, the share read right
     but held back ("not sure" or refused), as bench/real_handwriting.py counts false rejects."""
     counts: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     for r, s in zip(readings, seconds, strict=True):
-        a = answer(r, s, bar, cut_bar)
+        a = answer(r, s, bars)
         hit = a == "read" if not r.digit else (r.refused or (r.right and a != "read"))
         counts[r.source][0] += hit
         counts[r.source][1] += 1
@@ -281,9 +294,10 @@ def curve(args: argparse.Namespace) -> None:
     detector = Predictor.from_file(args.detector) if args.detector else load_judge(DETECTOR, args.weights_dir)
     seconds = second_opinions(detector, readings)
     sources = list(dict.fromkeys(r.source for r in readings))
-    bar, cut_bar = args.bar, args.cut_bar
-    at = rates(readings, seconds, bar, cut_bar)
-    print(f"model {args.model}, detector {args.detector or DETECTOR}, bars {bar}, {cut_bar} (cut)")
+    bars = Bars(args.bar, args.number_bar, args.cut_bar)
+    at = rates(readings, seconds, bars)
+    print(f"model {args.model}, detector {args.detector or DETECTOR}, bars {bars.one} (one digit), "
+          f"{bars.number} (a digit of a number), {bars.cut} (cut)")  # fmt: skip
     print("| drawings that are no digit | n | read as a digit |\n|---|---:|---:|")
     n = collections.Counter(r.source for r in readings)
     for s in sources:
@@ -291,34 +305,29 @@ def curve(args: argparse.Namespace) -> None:
             print(f"| {s} | {n[s]} | {at[s]:.1%} |")
     for label, dev_only in (("all of dev/nondigit", True), ("all drawn here", False)):
         keep = functools.partial(_from_dev, dev_only=dev_only)
-        share = _share_read(readings, seconds, bar, cut_bar, keep)
+        share = _share_read(readings, seconds, bars, keep)
         print(f"| **{label}** | {sum(not r.digit and keep(r.source) for r in readings)} | **{share:.1%}** |")
     print("\n| real digits | n | read right | held back (not sure or refused) |\n|---|---:|---:|---:|")
     for s in sources:
         rs = [r for r in readings if r.source == s]
         if rs[0].digit:
             print(f"| {s} | {len(rs)} | {np.mean([r.right for r in rs]):.2%} | {at[s]:.2%} |")
-    print(
-        "\nthe trade-off: the bar for one digit (a cut piece's: the lower of it and "
-        f"{CUT_NO_DIGIT_ABOVE}), non-digits read as digits against real digits held back"
-    )
     real = [s for s in sources if readings[[r.source for r in readings].index(s)].digit]
-    print("| bar | dev/nondigit read | drawn here read | " + " | ".join(f"{s} held back" for s in real) + " |")
-    print("|---:|---:|---:|" + "---:|" * len(real))
-    for bar in BARS:
-        _curve_row(readings, seconds, real, f"{bar:.2f}", bar, min(bar, CUT_NO_DIGIT_ABOVE))
-    print(f"\nthe bar for a cut piece alone, that for one digit at {NO_DIGIT_ABOVE}")
-    print("| cut bar | dev/nondigit read | drawn here read | " + " | ".join(f"{s} held back" for s in real) + " |")
-    print("|---:|---:|---:|" + "---:|" * len(real))
-    for cut_bar in BARS:
-        _curve_row(readings, seconds, real, f"{cut_bar:.2f}", NO_DIGIT_ABOVE, cut_bar)
+    sweeps = (("one", "the bar for a digit read alone"), ("number", "the bar for a digit of a number"),
+              ("cut", "the bar for a cut digit"))  # fmt: skip
+    for field, title in sweeps:
+        print(f"\nthe trade-off: {title}, the others as above; non-digits read as digits against real digits held back")
+        print("| bar | dev/nondigit read | drawn here read | " + " | ".join(f"{s} held back" for s in real) + " |")
+        print("|---:|---:|---:|" + "---:|" * len(real))
+        for bar in BARS:
+            _curve_row(readings, seconds, real, f"{bar:.2f}", replace(bars, **{field: bar}))
 
 
-def _curve_row(readings: list[Reading], seconds: list[np.ndarray | None], real: list[str], label: str, bar: float,
-               cut_bar: float) -> None:  # fmt: skip
-    r = rates(readings, seconds, bar, cut_bar)
-    dev_read = _share_read(readings, seconds, bar, cut_bar, lambda s: s.startswith("dev "))
-    drawn_read = _share_read(readings, seconds, bar, cut_bar, lambda s: not s.startswith("dev "))
+def _curve_row(readings: list[Reading], seconds: list[np.ndarray | None], real: list[str], label: str,
+               bars: Bars) -> None:  # fmt: skip
+    r = rates(readings, seconds, bars)
+    dev_read = _share_read(readings, seconds, bars, lambda s: s.startswith("dev "))
+    drawn_read = _share_read(readings, seconds, bars, lambda s: not s.startswith("dev "))
     print(f"| {label} | {dev_read:.1%} | {drawn_read:.1%} | " + " | ".join(f"{r[s]:.2%}" for s in real) + " |")
 
 
@@ -326,11 +335,11 @@ def _from_dev(source: str, dev_only: bool) -> bool:
     return source.startswith("dev ") == dev_only
 
 
-def _share_read(readings: list[Reading], seconds: list[np.ndarray | None], bar: float, cut_bar: float,
+def _share_read(readings: list[Reading], seconds: list[np.ndarray | None], bars: Bars,
                 keep: Callable[[str], bool]) -> float:  # fmt: skip
     """The share of the non-digits from the sources `keep` accepts that are read as a digit."""
     chosen = [(r, s) for r, s in zip(readings, seconds, strict=True) if not r.digit and keep(r.source)]
-    return sum(answer(r, s, bar, cut_bar) == "read" for r, s in chosen) / max(1, len(chosen))
+    return sum(answer(r, s, bars) == "read" for r, s in chosen) / max(1, len(chosen))
 
 
 def main() -> None:
@@ -345,7 +354,8 @@ def main() -> None:
     ap.add_argument("--data-root", help="MNIST folder (default: $MNIST_DATA)")
     ap.add_argument("--cache", help="file keeping the reading model's answers between runs")
     ap.add_argument("--bar", type=float, default=NO_DIGIT_ABOVE, help="--curve's tables at this bar for one digit")
-    ap.add_argument("--cut-bar", type=float, default=CUT_NO_DIGIT_ABOVE, help="... and this one for a cut piece")
+    ap.add_argument("--number-bar", type=float, default=NUMBER_NO_DIGIT_ABOVE, help="... this one in a number")
+    ap.add_argument("--cut-bar", type=float, default=CUT_NO_DIGIT_ABOVE, help="... and this one for a cut digit")
     ap.add_argument("--top-bar", type=float, default=verdict.UNCERTAIN_BELOW,
                     help='"not sure" below this top-digit probability (verdict.UNCERTAIN_BELOW)')  # fmt: skip
     args = ap.parse_args()

@@ -12,7 +12,7 @@ import numpy as np
 from mnist_core import DEFAULT_MODEL, InputError, list_models
 from mnist_core.cache import PredictorCache
 from mnist_core.predict import Prediction
-from mnist_core.verdict import NO_DIGIT_ABOVE
+from mnist_core.verdict import no_digit_bar
 from mnist_core.weights import WeightsError
 
 from .common import TOP_K, Panel, request_language, sketch_image, upload_bytes
@@ -64,7 +64,7 @@ def _verdict(pred: Prediction, lang: str = ENGLISH) -> str:
     if not pred.uncertain:
         return tr(lang, "verdict", digit=pred.digit, confidence=f"{pred.confidence:.1%}", model=pred.model)
     why = tr(lang, "why_unsure")
-    if pred.no_digit > NO_DIGIT_ABOVE:
+    if pred.no_digit > no_digit_bar(pred.cut, pred.alone):
         why = tr(lang, "why_not_digit", sure=f"{pred.no_digit:.0%}")
     return tr(lang, "unsure", digit=pred.digit, confidence=f"{pred.confidence:.0%}", why=why)
 

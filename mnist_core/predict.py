@@ -40,6 +40,7 @@ class Prediction:
     # own opinion and the detector's, or either alone (see verdict.needs_second_opinion)
     no_digit: float = 0.0
     cut: bool = False  # cut from touching ink (see verdict.CUT_NO_DIGIT_ABOVE)
+    alone: bool = True  # the whole answer is this digit (False for a digit of a number)
 
     @property
     def uncertain(self) -> bool:
@@ -47,7 +48,7 @@ class Prediction:
         any of its digits is)."""
         if self.digits:
             return any(d.uncertain for d in self.digits)
-        return is_uncertain(self.confidence, self.plausible, self.no_digit, self.cut)
+        return is_uncertain(self.confidence, self.plausible, self.no_digit, self.cut, self.alone)
 
     @property
     def number(self) -> str:
@@ -135,11 +136,14 @@ class Predictor:
         """(B, 28, 28) [0, 1] MNIST-format images -> (B, 10) softmax probabilities."""
         return self.read(images)[0]
 
-    def no_digit(self, images: list[np.ndarray], own: list[float | None], cut: list[bool]) -> list[float]:
+    def no_digit(self, images: list[np.ndarray], own: list[float | None], cut: list[bool],
+                 alone: list[bool] | None = None) -> list[float]:  # fmt: skip
         """The probability that each (28, 28) image is no digit, given the model's own opinions (None
         for a model without that output): the mean of its own and the detector's, the detector being
-        asked only where its opinion can change the answer (needs_second_opinion)."""
-        ask = [i for i, (o, c) in enumerate(zip(own, cut, strict=True)) if needs_second_opinion(o, c)]
+        asked only where its opinion can change the answer (needs_second_opinion; `alone`: whether
+        each is a whole answer, not a digit of a number, all by default)."""
+        alone = [True] * len(own) if alone is None else alone
+        ask = [i for i, (o, c, a) in enumerate(zip(own, cut, alone, strict=True)) if needs_second_opinion(o, c, a)]
         seconds = {}
         if self.detector is not None and ask:
             theirs = self.detector.read(np.stack([images[i] for i in ask]))[1]
@@ -175,16 +179,18 @@ class Predictor:
         if judge is not self or self.has_no_digit:  # the cuts are decided; this model reads the digits
             read = [r if isinstance(r, InputError) else [replace(d, probabilities=None) for d in r] for r in read]
         every = [d for r in read if not isinstance(r, InputError) for d in r]
+        alone = [len(r) == 1 for r in read if not isinstance(r, InputError) for _ in r]
         todo = [d.image for d in every if d.probabilities is None]
         probs, own = self.read(np.stack(todo)) if todo else (np.zeros((0, 10)), None)
         answers = iter(zip(probs, own if own is not None else [None] * len(probs), strict=True))
         # each digit's probabilities and own "no digit" opinion (None for a model without that output)
         opinions = [(d.probabilities, None) if d.probabilities is not None else next(answers) for d in every]
-        judged = self.no_digit([d.image for d in every], [o for _, o in opinions], [d.cut for d in every])
+        judged = self.no_digit([d.image for d in every], [o for _, o in opinions], [d.cut for d in every], alone)
         digits = []
-        for d, (p, _), nd in zip(every, opinions, judged, strict=True):
+        for d, (p, _), nd, a in zip(every, opinions, judged, alone, strict=True):
             k = int(p.argmax())
-            digits.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box, no_digit=nd, cut=d.cut))
+            digits.append(Prediction(k, float(p[k]), p, d.image, self.name, d.plausible, d.box, no_digit=nd, cut=d.cut,
+                                     alone=a))  # fmt: skip
         ordered = iter(digits)
         out: list[Prediction | InputError] = []
         for r in read:
