@@ -19,6 +19,9 @@ each drawing's ink, as preprocessing finds it, reduced to 16x16 with the digit f
 Writing styles: the digits of synth.templates in each of issue 31's styles (slashed 0s, open 4s,
 crossed 7s, g-like 9s...), drawn with seeds no training recipe uses, read as 28x28 images.
 
+Pens: the dev canvas digits redrawn with another pen or hand (devsets.as_pens: a thin or thick pen,
+slanted right or left, shaky), read like any image: the share read exactly right per variant.
+
 Then the targets of issue 31, all at once, as one Markdown table: the dev sets above, the drawings
 of dev/nondigit read as a digit (an answer not marked "not sure"), the real digits held back ("not
 sure" on a right answer, or refused) over every real set read, and the MNIST test set read as 28x28
@@ -39,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from mnist_core import DEFAULT_MODEL, InputError, Predictor
-from mnist_core.devsets import Item, as_scans, dev_set, run_set
+from mnist_core.devsets import Item, as_pens, as_scans, dev_set, run_set
 
 # exact accuracy targets (issue 31 where it sets one): single digits; numbers of 2-4 digits
 TARGETS = {"canvas": 0.99, "photo": 0.98, "multi_canvas": 0.97, "multi_photo": 0.95, "scans": 0.97,
@@ -117,6 +120,14 @@ def styles_read(predictor: Predictor, per_style: int = 100) -> dict[str, float]:
         images = np.stack([draw_style(name, seed=STYLE_SEED + i) for i in range(per_style)]).astype(np.float32) / 255
         out[name] = float((predictor.read(images)[0].argmax(1) == digit).mean())
     return out
+
+
+def pens_read(predictor: Predictor, dev: Path, limit: int | None = None) -> dict[str, float]:
+    """synth.pens variant -> the share of the dev canvas digits, redrawn in it, read exactly right."""
+    from mnist_core.synth.pens import VARIANTS
+
+    canvas = dev_set(dev / "canvas")[:limit]
+    return {v: run_set(predictor, as_pens(canvas, v))["accuracy"] for v in VARIANTS}
 
 
 def summary(model: str, results: dict[str, dict[str, Any]], nondigit: dict[str, Any] | None,
@@ -205,6 +216,9 @@ def main() -> None:
     styles = styles_read(predictor)
     print(f"\n== writing styles (synth.templates, 100 each, seeds from {STYLE_SEED}): share read right")
     print("  ".join(f"{k} {v:.0%}" for k, v in styles.items()))
+    pens = pens_read(predictor, args.dev, args.limit)
+    print("\n== pens (the dev canvas redrawn, synth.pens): share read right")
+    print("  ".join(f"{k} {v:.1%}" for k, v in pens.items()))
     if mnist is not None:
         print(f"\n== MNIST test ({mnist[0]} images as 28x28, model {args.model}): {mnist[1]:.2%}")
     print(f"\n{'set':15s} {'n':>5s} {'exact':>7s} {'2-4 digits':>10s} {'target':>7s} {'per digit':>9s} "

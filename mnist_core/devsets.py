@@ -2,7 +2,8 @@
 
 The same reading as `mnist-predict`: Predictor.predict on each file. Used by bench/real_handwriting.py
 and by the model cards (mnist_core.cards), so both report the same figures. A set can also be read as
-small scans of its images (as_scans), to measure coarse 16x16 scans of writers the model never saw.
+small scans of its images (as_scans), to measure coarse 16x16 scans of writers the model never saw,
+or redrawn with another pen or hand (as_pens: thin, thick, slanted, shaky).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .image_io import ImageSource, gray_alpha
 from .ink import dilate, ink_map
 from .predict import Predictor
 from .segment import digit_masks
+from .synth.pens import redraw
 from .synth.scans import to_scan
 
 NUMBER_LENGTHS = (2, 3, 4)  # the lengths the number targets are set on
@@ -55,6 +57,13 @@ def as_scans(items: list[Item], binarize: bool, seed: int = 0) -> list[Item]:
     makes of the same writers' digits. Binarizing thresholds are drawn from `seed`."""
     rng = np.random.default_rng(seed)
     return [(name, to_scan(digit_ink(source), binarize, rng), label) for name, source, label in items]
+
+
+def as_pens(items: list[Item], variant: str, seed: int = 0) -> list[Item]:
+    """Each item's image redrawn in a synth.pens variant (a thin or thick pen, slanted, shaky) from its
+    digit_ink, dark ink on white: the same writers with another pen or hand. Shakes drawn from `seed`."""
+    rng = np.random.default_rng(seed)
+    return [(name, redraw(digit_ink(source), variant, rng), label) for name, source, label in items]
 
 
 def run_set(predictor: Predictor, items: list[Item]) -> dict[str, Any]:

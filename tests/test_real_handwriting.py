@@ -129,6 +129,18 @@ def test_small_scans_of_unseen_writers(dev_dir, binarize, minimum):
     assert accuracy >= minimum, accuracy
 
 
+@pytest.mark.parametrize("variant", ["thin", "thick", "slant_right", "slant_left", "shaky"])
+def test_the_same_writers_with_another_pen_or_hand(dev_dir, variant):
+    """The dev canvas drawings redrawn in a synth.pens variant, as bench/real_handwriting.py's pen
+    rows make them (the first 250 drawings here), read like any image."""
+    from mnist_core.devsets import as_pens, dev_set
+
+    items = as_pens(dev_set(dev_dir / "canvas")[:250], variant)
+    preds = Predictor.load(DEFAULT_MODEL).predict_many([image for _, image, _ in items])
+    accuracy = np.mean([p.number == label for p, (_, _, label) in zip(preds, items, strict=True)])
+    assert accuracy >= 0.97, accuracy
+
+
 def test_the_target_table_on_a_few_images_of_each_set(dev_dir, data_root):
     """bench/real_handwriting.py's summary, measured on the first images of every set it reads."""
     from real_handwriting import REAL, load_set, markdown, mnist_test_accuracy, nondigits_read, summary
