@@ -14,6 +14,7 @@ from skimage.morphology import skeletonize
 
 from ..ink import stroke_width
 from ..segment import bounding_box
+from .common import unit_ink
 
 INKED = 0.5  # share of the strongest ink that counts as stroke
 # Pen widths as shares of the digit's height: a fine pen (never under MIN_WIDTH pixels) and a marker.
@@ -68,10 +69,7 @@ def shake(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def redraw(ink: np.ndarray, variant: str, rng: np.random.Generator) -> np.ndarray:
     """An ink image (ink > 0 on 0) in one of VARIANTS -> uint8 image, dark ink on white paper.
     ValueError for an unknown variant or an image without ink."""
-    ink = np.asarray(ink, np.float32)
-    if ink.ndim != 2 or not np.isfinite(ink).all() or float(ink.max(initial=0.0)) <= 0:
-        raise ValueError(f"redraw takes a 2-D image with some ink, not {ink.shape} of at most {ink.max(initial=0)}")
-    ink = ink / float(ink.max())
+    ink = unit_ink(ink, "redraw")
     if variant == "thin":
         out = restroke(ink, max(MIN_WIDTH, THIN * _height(ink)))
     elif variant == "thick":

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..mnist import Split
 from ..preprocess import to_mnist
 from ..segment import bounding_box
+from .common import unit_ink
 
 SIDE = 16  # the scan's grid: cells per side
 # A binary scan marks a cell inked when its ink passes this share of the darkest cell's: low
@@ -36,10 +37,7 @@ def to_scan(ink: np.ndarray, binarize: bool, rng: np.random.Generator, thicken: 
     other, each cell the mean ink over its area (the darkest cell full black). With `binarize`, cells
     are black or white at a threshold drawn from THRESHOLD. `thicken` widens the strokes by that
     many cells on each side before the reduction. ValueError for an image without ink."""
-    ink = np.asarray(ink, np.float32)
-    if ink.ndim != 2 or not np.isfinite(ink).all() or float(ink.max(initial=0.0)) <= 0:
-        raise ValueError(f"to_scan takes a 2-D image with some ink, not {ink.shape} of at most {ink.max(initial=0)}")
-    ink = ink / float(ink.max())
+    ink = unit_ink(ink, "to_scan")
     box = bounding_box(ink > FAINT)
     assert box is not None  # the strongest pixel passes FAINT
     crop = ink[box]
