@@ -126,8 +126,8 @@ def pens_read(predictor: Predictor, dev: Path, limit: int | None = None) -> dict
     """synth.pens variant -> the share of the dev canvas digits, redrawn in it, read exactly right."""
     from mnist_core.synth.pens import VARIANTS
 
-    canvas = dev_set(dev / "canvas")[:limit]
-    return {v: run_set(predictor, as_pens(canvas, v))["accuracy"] for v in VARIANTS}
+    redrawn = as_pens(dev_set(dev / "canvas")[:limit], VARIANTS)
+    return {v: run_set(predictor, items)["accuracy"] for v, items in redrawn.items()}
 
 
 def summary(model: str, results: dict[str, dict[str, Any]], nondigit: dict[str, Any] | None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,13 @@ def as_scans(items: list[Item], binarize: bool, seed: int = 0) -> list[Item]:
     return [(name, to_scan(digit_ink(source), binarize, rng), label) for name, source, label in items]
 
 
-def as_pens(items: list[Item], variant: str, seed: int = 0) -> list[Item]:
-    """Each item's image redrawn in a synth.pens variant (a thin or thick pen, slanted, shaky) from its
-    digit_ink, dark ink on white: the same writers with another pen or hand. Shakes drawn from `seed`."""
+def as_pens(items: list[Item], variants: Sequence[str], seed: int = 0) -> dict[str, list[Item]]:
+    """Variant -> each item's image redrawn in that synth.pens variant (a thin or thick pen, slanted,
+    shaky) from its digit_ink (found once per item), dark ink on white: the same writers with another
+    pen or hand. Shakes drawn from `seed`."""
     rng = np.random.default_rng(seed)
-    return [(name, redraw(digit_ink(source), variant, rng), label) for name, source, label in items]
+    inks = [(name, digit_ink(source), label) for name, source, label in items]
+    return {v: [(name, redraw(ink, v, rng), label) for name, ink, label in inks] for v in variants}
 
 
 def run_set(predictor: Predictor, items: list[Item]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from mnist_core import DEFAULT_MODEL, Predictor
+from mnist_core.synth.pens import VARIANTS
 
 pytestmark = pytest.mark.slow
 
@@ -129,13 +130,13 @@ def test_small_scans_of_unseen_writers(dev_dir, binarize, minimum):
     assert accuracy >= minimum, accuracy
 
 
-@pytest.mark.parametrize("variant", ["thin", "thick", "slant_right", "slant_left", "shaky"])
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_the_same_writers_with_another_pen_or_hand(dev_dir, variant):
     """The dev canvas drawings redrawn in a synth.pens variant, as bench/real_handwriting.py's pen
     rows make them (the first 250 drawings here), read like any image."""
     from mnist_core.devsets import as_pens, dev_set
 
-    items = as_pens(dev_set(dev_dir / "canvas")[:250], variant)
+    items = as_pens(dev_set(dev_dir / "canvas")[:250], [variant])[variant]
     preds = Predictor.load(DEFAULT_MODEL).predict_many([image for _, image, _ in items])
     accuracy = np.mean([p.number == label for p, (_, _, label) in zip(preds, items, strict=True)])
     assert accuracy >= 0.97, accuracy
